@@ -1,0 +1,38 @@
+// Contract §4: a bad configuration stops the server at start, naming every bad variable.
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../harness/free-port';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function runUntilExit(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (code) => { clearTimeout(timer); res({ code, output }); });
+  });
+}
+
+describe.each([
+  ['node', (port: number) => ['dist/server.mjs']],
+  ['next', (port: number) => ['node_modules/next/dist/bin/next', 'start', '-p', String(port)]],
+])('start-up validation (%s transport)', (_name, argsFor) => {
+  it('exits non-zero with one message naming OIDC_ISSUER and COOKIE_KEYS', async () => {
+    const port = await freePort();
+    const { code, output } = await runUntilExit(argsFor(port), {
+      PUBLIC_ORIGIN: `http://localhost:${port}`, PORT: String(port),
+      OIDC_CLIENT_ID: 'demo-bff', OIDC_CLIENT_SECRET: 'demo-bff-secret',
+      COOKIE_KEYS: '0123456789', API_ROUTES: '/api=http://127.0.0.1:4001',
+    });
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    const message = output.slice(output.indexOf('Invalid configuration'));
+    expect(message).toMatch(/OIDC_ISSUER is missing/);
+    expect(message).toMatch(/COOKIE_KEYS must be/);
+    expect(output).not.toContain('0123456789');
+  });
+});

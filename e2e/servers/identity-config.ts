@@ -1,0 +1,153 @@
+// oidc-provider 9 configuration for the local identity server (test/demo stand-in for a real IdP).
+import { randomBytes } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JSONWebKeySet, type JWK } from 'jose';
+import { errors } from 'oidc-provider';
+import { errorPage, logoutPage, postLogoutPage } from './identity-pages';
+import { createMemoryAdapterFactory } from './memory-adapter';
+
+export const DEMO_CLIENT_ID = 'demo-bff';
+// DEV-ONLY secret of the demo client. Public on purpose (documented in the contract); never use
+// it, or this identity server, anywhere but on a developer machine or in tests.
+export const DEMO_CLIENT_SECRET = 'demo-bff-secret';
+export const DEMO_PASSWORD = 'Password1';
+export const SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+export const ACCESS_TOKEN_ALG = 'ES256';
+export const ID_TOKEN_ALG = 'RS256';
+export const CLOCK_TOLERANCE_SECONDS = 1;
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+export interface ProviderConfigOptions {
+  bffOrigins: string[];
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  clientAuthMethod: ClientAuthMethod;
+  clientJwks?: JSONWebKeySet;
+  apiAudience: string;
+  jwtCustomizer: (ctx: unknown, token: never, jwt: never) => Promise<void>;
+}
+
+/** Signing keys generated at every start: nothing secret is ever committed. */
+export async function generateSigningKeys(): Promise<{ privateJwks: { keys: JWK[] }; publicJwks: JSONWebKeySet }> {
+  const privateKeys: JWK[] = [];
+  const publicKeys: JWK[] = [];
+  for (const alg of [ID_TOKEN_ALG, ACCESS_TOKEN_ALG]) {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+    const kid = `${alg.toLowerCase()}-${randomBytes(6).toString('hex')}`;
+    privateKeys.push({ ...(await exportJWK(privateKey)), kid, alg, use: 'sig' });
+    publicKeys.push({ ...(await exportJWK(publicKey)), kid, alg, use: 'sig' });
+  }
+  return { privateJwks: { keys: privateKeys }, publicJwks: { keys: publicKeys } };
+}
+
+/** Demo accounts: any username exists; claims are derived from it. */
+export function accountClaims(username: string) {
+  const given = username.charAt(0).toUpperCase() + username.slice(1);
+  return {
+    sub: username,
+    name: given,
+    given_name: given,
+    family_name: 'Demo',
+    email: `${username}@example.com`,
+    email_verified: true,
+  };
+}
+
+export function buildProviderConfiguration(o: ProviderConfigOptions, privateJwks: { keys: JWK[] }) {
+  const redirectUris = o.bffOrigins.map((origin) => `${new URL(origin).origin}/`);
+  const client: Record<string, unknown> = {
+    client_id: DEMO_CLIENT_ID,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: redirectUris,
+    scope: SCOPES.join(' '),
+    token_endpoint_auth_method: o.clientAuthMethod,
+    id_token_signed_response_alg: ID_TOKEN_ALG,
+  };
+  if (o.clientAuthMethod === 'private_key_jwt') {
+    if (!o.clientJwks) throw new Error('clientAuthMethod private_key_jwt needs clientJwks (public JWKS)');
+    client.jwks = o.clientJwks;
+  } else {
+    client.client_secret = DEMO_CLIENT_SECRET;
+  }
+
+  const resourceServer = {
+    scope: SCOPES.join(' '),
+    audience: o.apiAudience,
+    accessTokenTTL: o.accessTokenTtl,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: ACCESS_TOKEN_ALG } },
+  };
+
+  return {
+    adapter: createMemoryAdapterFactory(CLOCK_TOLERANCE_SECONDS),
+    clients: [client],
+    jwks: privateJwks,
+    cookies: { keys: [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')] },
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    scopes: SCOPES,
+    responseTypes: ['code'],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name'],
+      email: ['email', 'email_verified'],
+    },
+    async findAccount(_ctx: unknown, sub: string) {
+      return { accountId: sub, claims: async () => accountClaims(sub) };
+    },
+    pkce: { required: () => true }, // S256 is the only method oidc-provider 9 supports
+    // Like Curity/Keycloak: always issue a refresh token to a client allowed the grant. Without
+    // this, none would be issued: oidc-provider drops offline_access from any authorization
+    // request whose `prompt` does not include "consent" (OIDC Core §11).
+    issueRefreshToken: async (_ctx: unknown, c: { grantTypeAllowed(t: string): boolean }) =>
+      c.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: o.accessTokenTtl,
+      RefreshToken: o.refreshTokenTtl,
+      IdToken: 3600,
+      AuthorizationCode: 60,
+      Interaction: 3600,
+      // Without prompt=consent oidc-provider drops offline_access (OIDC Core §11), so tokens are
+      // bound to the IdP session (expiresWithSession): let the session outlive the refresh token.
+      Session: Math.max(o.refreshTokenTtl, 24 * 3600),
+      Grant: Math.max(o.refreshTokenTtl, 24 * 3600),
+    },
+    clientBasedCORS: () => false, // the BFF calls us server-side; no browser CORS needed
+    features: {
+      devInteractions: { enabled: false },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client may revoke only its own tokens.
+        allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId: string }) => {
+          if (token.clientId !== client.clientId) throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          return true;
+        },
+      },
+      userinfo: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx: unknown, _client: unknown, oneOf?: string[]) =>
+          oneOf ? (oneOf.includes(o.apiAudience) ? o.apiAudience : oneOf[0]) : o.apiAudience,
+        // Reuse the granted resource at the token endpoint (default: openid -> opaque token).
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx: unknown, indicator: string) => {
+          if (indicator !== o.apiAudience) throw new errors.InvalidTarget();
+          return resourceServer;
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx: { body: string }, form: string) => { ctx.body = logoutPage(form); },
+        postLogoutSuccessSource: async (ctx: { body: string }) => { ctx.body = postLogoutPage(); },
+      },
+    },
+    formats: { customizers: { jwt: o.jwtCustomizer } },
+    interactions: { url: async (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
+    renderError: async (ctx: { type: string; body: string }, out: Record<string, unknown>) => {
+      ctx.type = 'html';
+      ctx.body = errorPage(out);
+    },
+  };
+}

@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type Env } from './config';
+
+const KEY = 'a'.repeat(64);
+const VALID: Env = {
+  PUBLIC_ORIGIN: 'https://www.example.com',
+  OIDC_ISSUER: 'https://login.example.com/oauth/v2/oauth-anonymous',
+  OIDC_CLIENT_ID: 'spa-bff',
+  OIDC_CLIENT_SECRET: 's3cret',
+  COOKIE_KEYS: KEY,
+  API_ROUTES: '/api=http://api:8080,/api/orders=http://orders:8080/v1/',
+};
+
+function problemsOf(env: Env): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('accepts a valid environment, applies the contract defaults and freezes the result', () => {
+    const c = loadConfig(VALID);
+    expect(c.publicOrigin).toBe('https://www.example.com');
+    expect(c.secureCookies).toBe(true);
+    expect(c.oidc.tokenAuthMethod).toBe('client_secret_basic');
+    expect(c.oidc.scope).toBe('openid profile offline_access');
+    expect(c.oidc.redirectUri).toBe('https://www.example.com/');
+    expect(c.oidc.postLogoutRedirectUri).toBe('https://www.example.com/');
+    expect(c.cookiePrefix).toBe('th');
+    expect(c.cookieKeys[0]!.equals(Buffer.from(KEY, 'hex'))).toBe(true);
+    expect(c.port).toBe(3000);
+    expect(c.upstreamTimeoutMs).toBe(30000);
+    expect(c.maxBodyBytes).toBe(10485760);
+    expect(c.refreshMarginSeconds).toBe(30);
+    expect(c.refreshGraceSeconds).toBe(60);
+    expect(c.sessionMaxAgeSeconds).toBe(86400);
+    expect(c.logLevel).toBe('info');
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.oidc)).toBe(true);
+    expect(Object.isFrozen(c.apiRoutes)).toBe(true);
+  });
+
+  it('sorts API routes longest prefix first and strips the upstream trailing slash', () => {
+    const c = loadConfig(VALID);
+    expect(c.apiRoutes).toEqual([
+      { prefix: '/api/orders', upstream: 'http://orders:8080/v1' },
+      { prefix: '/api', upstream: 'http://api:8080' },
+    ]);
+  });
+
+  it('reports every missing required variable in one error, each with an example', () => {
+    const problems = problemsOf({});
+    for (const name of ['PUBLIC_ORIGIN', 'OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'COOKIE_KEYS', 'API_ROUTES']) {
+      const p = problems.find((x) => x.startsWith(`${name} `));
+      expect(p, name).toBeDefined();
+      expect(p).toContain('example:');
+    }
+  });
+
+  it('names both variables when OIDC_ISSUER is missing and COOKIE_KEYS is 10 characters', () => {
+    const { OIDC_ISSUER: _, ...rest } = VALID;
+    const err = (() => { try { loadConfig({ ...rest, COOKIE_KEYS: '0123456789' }); } catch (e) { return e as Error; } })();
+    expect(err?.message).toMatch(/OIDC_ISSUER/);
+    expect(err?.message).toMatch(/COOKIE_KEYS/);
+  });
+
+  it.each([
+    ['PUBLIC_ORIGIN', 'not a url'],
+    ['PUBLIC_ORIGIN', 'https://www.example.com/app'],
+    ['PUBLIC_ORIGIN', 'ftp://www.example.com'],
+    ['PUBLIC_ORIGIN', 'http://www.example.com'],
+    ['OIDC_ISSUER', 'login.example.com'],
+    ['OIDC_ISSUER', 'https://login.example.com/?x=1'],
+    ['OIDC_TOKEN_AUTH_METHOD', 'client_secret_jwt'],
+    ['OIDC_SCOPE', 'profile email'],
+    ['OIDC_REDIRECT_PATH', 'https://evil.example/'],
+    ['OIDC_REDIRECT_PATH', '//evil.example/'],
+    ['OIDC_POST_LOGOUT_REDIRECT_PATH', '/\\evil.example'],
+    ['COOKIE_PREFIX', 'th_x'],
+    ['COOKIE_PREFIX', 'th;x'],
+    ['COOKIE_KEYS', 'a'.repeat(62)],
+    ['COOKIE_KEYS', 'z'.repeat(64)],
+    ['COOKIE_KEYS', `${KEY},${KEY}`],
+    ['API_ROUTES', '/orders=http://orders:8080'],
+    ['API_ROUTES', '/api/=http://orders:8080'],
+    ['API_ROUTES', '/api/../x=http://orders:8080'],
+    ['API_ROUTES', '/api=orders:8080'],
+    ['API_ROUTES', '/api=ftp://orders'],
+    ['API_ROUTES', '/api=http://orders:8080/?q=1'],
+    ['API_ROUTES', '/api=http://a:1,/api=http://b:2'],
+    ['API_ROUTES', 'http://orders:8080'],
+    ['PORT', '0'],
+    ['PORT', '70000'],
+    ['PORT', 'abc'],
+    ['UPSTREAM_TIMEOUT_MS', '-5'],
+    ['MAX_BODY_BYTES', '1.5'],
+    ['REFRESH_MARGIN_SECONDS', 'soon'],
+    ['SESSION_MAX_AGE_SECONDS', '10'],
+    ['LOG_LEVEL', 'verbose'],
+    ['TRUST_PROXY', 'yes'],
+  ])('rejects %s=%s and names the variable', (name, value) => {
+    const problems = problemsOf({ ...VALID, [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.startsWith(`${name} `)).toBe(true);
+  });
+
+  it('refuses an http issuer when the public origin is https', () => {
+    const problems = problemsOf({ ...VALID, OIDC_ISSUER: 'http://login.example.com' });
+    expect(problems[0]).toMatch(/^OIDC_ISSUER .*https/);
+  });
+
+  it('allows plain http for local development on localhost, with Secure cookies still on', () => {
+    const c = loadConfig({ ...VALID, PUBLIC_ORIGIN: 'http://localhost:3000', OIDC_ISSUER: 'http://127.0.0.1:4000' });
+    expect(c.publicOrigin).toBe('http://localhost:3000');
+    expect(c.oidc.issuer).toBe('http://127.0.0.1:4000');
+    expect(c.secureCookies).toBe(true);
+  });
+
+  it('requires a private key, not a secret, for private_key_jwt', () => {
+    const { OIDC_CLIENT_SECRET: _, ...rest } = VALID;
+    const problems = problemsOf({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^OIDC_CLIENT_PRIVATE_KEY is missing/);
+    const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' });
+    expect(loadConfig({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: jwk }).oidc.clientPrivateKey).toBe(jwk);
+    expect(problemsOf({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: 'nope' })[0]).toMatch(/^OIDC_CLIENT_PRIVATE_KEY/);
+  });
+
+  it('keeps several cookie keys in order: the first encrypts', () => {
+    const other = 'b'.repeat(64);
+    const c = loadConfig({ ...VALID, COOKIE_KEYS: `${other}, ${KEY}` });
+    expect(c.cookieKeys.map((k) => k.toString('hex'))).toEqual([other, KEY]);
+  });
+
+  it('never puts a secret value into the error message', () => {
+    const err = (() => { try { loadConfig({ ...VALID, COOKIE_KEYS: 'topsecretvalue', PUBLIC_ORIGIN: '' }); } catch (e) { return e as Error; } })();
+    expect(err?.message).not.toContain('topsecretvalue');
+  });
+});

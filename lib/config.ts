@@ -1,0 +1,243 @@
+// The one place that reads the environment. `loadConfig(env)` is pure; `getConfig()` memoises it
+// for process.env. Every problem is collected and reported at once, naming the variable.
+
+export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ApiRoute {
+  /** Path prefix on the public origin, on a segment boundary, e.g. `/api/orders`. */
+  readonly prefix: string;
+  /** Upstream base URL without a trailing slash, e.g. `http://orders:8080/v1`. */
+  readonly upstream: string;
+}
+
+export interface Config {
+  readonly publicOrigin: string;
+  /** Cookies get `Secure` and the `__Host-` prefix (RFC 6265bis §4.1.3.2) on https and on localhost. */
+  readonly secureCookies: boolean;
+  readonly oidc: {
+    readonly issuer: string;
+    readonly clientId: string;
+    readonly clientSecret: string | undefined;
+    readonly tokenAuthMethod: TokenAuthMethod;
+    readonly clientPrivateKey: string | undefined;
+    readonly scope: string;
+    readonly redirectUri: string;
+    readonly postLogoutRedirectUri: string;
+  };
+  readonly cookiePrefix: string;
+  /** The first key encrypts; every key decrypts (rotation). */
+  readonly cookieKeys: readonly Buffer[];
+  /** Sorted longest prefix first, so the first match is the longest. */
+  readonly apiRoutes: readonly ApiRoute[];
+  readonly port: number;
+  readonly upstreamTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly refreshMarginSeconds: number;
+  readonly refreshGraceSeconds: number;
+  readonly sessionMaxAgeSeconds: number;
+  readonly logLevel: LogLevel;
+  /** Honour X-Forwarded-For from the one reverse proxy in front of us (off unless configured). */
+  readonly trustProxy: boolean;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const EXAMPLES: Record<string, string> = {
+  PUBLIC_ORIGIN: 'PUBLIC_ORIGIN=https://www.example.com',
+  OIDC_ISSUER: 'OIDC_ISSUER=https://login.example.com/oauth/v2/oauth-anonymous',
+  OIDC_CLIENT_ID: 'OIDC_CLIENT_ID=spa-bff',
+  OIDC_CLIENT_SECRET: 'OIDC_CLIENT_SECRET=<the client secret registered at the identity server>',
+  OIDC_TOKEN_AUTH_METHOD: 'OIDC_TOKEN_AUTH_METHOD=client_secret_basic',
+  OIDC_CLIENT_PRIVATE_KEY: 'OIDC_CLIENT_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----\\n..." or a private JWK as JSON',
+  OIDC_SCOPE: 'OIDC_SCOPE="openid profile offline_access"',
+  OIDC_REDIRECT_PATH: 'OIDC_REDIRECT_PATH=/',
+  OIDC_POST_LOGOUT_REDIRECT_PATH: 'OIDC_POST_LOGOUT_REDIRECT_PATH=/',
+  COOKIE_PREFIX: 'COOKIE_PREFIX=th',
+  COOKIE_KEYS: 'COOKIE_KEYS=<64 hex chars, e.g. from `openssl rand -hex 32`>[,<older key>]',
+  API_ROUTES: 'API_ROUTES="/api/orders=http://orders:8080/v1,/api=http://api:8080"',
+  PORT: 'PORT=3000',
+  UPSTREAM_TIMEOUT_MS: 'UPSTREAM_TIMEOUT_MS=30000',
+  MAX_BODY_BYTES: 'MAX_BODY_BYTES=10485760',
+  REFRESH_MARGIN_SECONDS: 'REFRESH_MARGIN_SECONDS=30',
+  REFRESH_GRACE_SECONDS: 'REFRESH_GRACE_SECONDS=60',
+  SESSION_MAX_AGE_SECONDS: 'SESSION_MAX_AGE_SECONDS=86400',
+  LOG_LEVEL: 'LOG_LEVEL=info',
+  TRUST_PROXY: 'TRUST_PROXY=false',
+};
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const bad = (name: string, why: string): undefined => {
+    problems.push(`${name} ${why} (example: ${EXAMPLES[name] ?? name})`);
+    return undefined;
+  };
+  const text = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const required = (name: string): string | undefined => text(name) ?? bad(name, 'is missing');
+
+  const publicOrigin = parseOrigin(required('PUBLIC_ORIGIN'), bad);
+  const issuer = parseIssuer(required('OIDC_ISSUER'), publicOrigin, bad);
+  const clientId = required('OIDC_CLIENT_ID');
+
+  const tokenAuthMethod = oneOf(text('OIDC_TOKEN_AUTH_METHOD') ?? 'client_secret_basic',
+    ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const, 'OIDC_TOKEN_AUTH_METHOD', bad);
+  // A secret that is never sent is no secret: private_key_jwt needs the key instead.
+  const clientSecret = tokenAuthMethod === 'private_key_jwt' ? text('OIDC_CLIENT_SECRET') : required('OIDC_CLIENT_SECRET');
+  const clientPrivateKey = tokenAuthMethod === 'private_key_jwt'
+    ? checkPrivateKey(required('OIDC_CLIENT_PRIVATE_KEY'), bad) : undefined;
+
+  const scope = text('OIDC_SCOPE') ?? 'openid profile offline_access';
+  if (!scope.split(/\s+/).includes('openid')) bad('OIDC_SCOPE', 'must include "openid"');
+
+  const redirectPath = parsePath('OIDC_REDIRECT_PATH', text('OIDC_REDIRECT_PATH') ?? '/', bad);
+  const logoutPath = parsePath('OIDC_POST_LOGOUT_REDIRECT_PATH', text('OIDC_POST_LOGOUT_REDIRECT_PATH') ?? '/', bad);
+
+  const cookiePrefix = text('COOKIE_PREFIX') ?? 'th';
+  // Also used in the header name x-{prefix}-csrf, and the proxy drops header names with `_`.
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/.test(cookiePrefix)) bad('COOKIE_PREFIX', 'must be 1-32 letters, digits or dashes');
+  const cookieKeys = parseKeys(required('COOKIE_KEYS'), bad);
+  const apiRoutes = parseApiRoutes(required('API_ROUTES'), bad);
+
+  const int = (name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = text(name);
+    if (raw === undefined) return dflt;
+    const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) bad(name, `must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const port = int('PORT', 3000, 1, 65535);
+  const upstreamTimeoutMs = int('UPSTREAM_TIMEOUT_MS', 30000, 1);
+  const maxBodyBytes = int('MAX_BODY_BYTES', 10485760, 1);
+  const refreshMarginSeconds = int('REFRESH_MARGIN_SECONDS', 30, 0);
+  const refreshGraceSeconds = int('REFRESH_GRACE_SECONDS', 60, 0, 3600);
+  const sessionMaxAgeSeconds = int('SESSION_MAX_AGE_SECONDS', 86400, 60);
+  const logLevel = oneOf(text('LOG_LEVEL') ?? 'info', ['debug', 'info', 'warn', 'error'] as const, 'LOG_LEVEL', bad);
+  const trustProxy = oneOf(text('TRUST_PROXY') ?? 'false', ['true', 'false'] as const, 'TRUST_PROXY', bad) === 'true';
+
+  if (problems.length > 0 || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
+    || !tokenAuthMethod || !redirectPath || !logoutPath || !logLevel) {
+    throw new ConfigError(problems);
+  }
+  const origin = new URL(publicOrigin);
+  return Object.freeze({
+    publicOrigin,
+    secureCookies: origin.protocol === 'https:' || LOOPBACK_HOSTS.has(origin.hostname),
+    oidc: Object.freeze({
+      issuer, clientId, clientSecret, tokenAuthMethod, clientPrivateKey, scope,
+      redirectUri: new URL(redirectPath, publicOrigin).href,
+      postLogoutRedirectUri: new URL(logoutPath, publicOrigin).href,
+    }),
+    cookiePrefix,
+    cookieKeys: Object.freeze(cookieKeys),
+    apiRoutes: Object.freeze(apiRoutes),
+    port, upstreamTimeoutMs, maxBodyBytes, refreshMarginSeconds, refreshGraceSeconds, sessionMaxAgeSeconds,
+    logLevel, trustProxy,
+  });
+}
+
+type Bad = (name: string, why: string) => undefined;
+
+function parseOrigin(raw: string | undefined, bad: Bad): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try { url = new URL(raw); } catch { return bad('PUBLIC_ORIGIN', 'is not a URL'); }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return bad('PUBLIC_ORIGIN', 'must be http(s)');
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    return bad('PUBLIC_ORIGIN', 'must be an origin only (scheme, host, optional port; no path)');
+  }
+  // RFC 6265bis §4.1.2.5: Secure cookies need https; plain http is for local development only.
+  if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+    return bad('PUBLIC_ORIGIN', 'must be https unless the host is localhost or 127.0.0.1');
+  }
+  return url.origin;
+}
+
+function parseIssuer(raw: string | undefined, publicOrigin: string | undefined, bad: Bad): string | undefined {
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try { url = new URL(raw); } catch { return bad('OIDC_ISSUER', 'is not a URL'); }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return bad('OIDC_ISSUER', 'must be http(s)');
+  if (url.search || url.hash) return bad('OIDC_ISSUER', 'must not have a query or fragment (OpenID Connect Discovery §2)');
+  // RFC 9700 §2.6: back-channel calls carry the client secret and tokens; no plain http in production.
+  if (url.protocol === 'http:' && publicOrigin?.startsWith('https:')) {
+    return bad('OIDC_ISSUER', 'must be https when PUBLIC_ORIGIN is https');
+  }
+  // Kept exactly as given: discovery compares the metadata `issuer` with this string.
+  return raw;
+}
+
+function checkPrivateKey(raw: string | undefined, bad: Bad): string | undefined {
+  if (raw === undefined) return undefined;
+  const pem = raw.replace(/\\n/g, '\n');
+  if (/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(pem)) return pem;
+  try {
+    const jwk = JSON.parse(raw) as { d?: unknown; kty?: unknown };
+    if (typeof jwk.kty === 'string' && typeof jwk.d === 'string') return raw;
+  } catch { /* reported below */ }
+  return bad('OIDC_CLIENT_PRIVATE_KEY', 'must be a PEM private key or a private JWK');
+}
+
+function parsePath(name: string, raw: string, bad: Bad): string | undefined {
+  // Relative to PUBLIC_ORIGIN only: `//host` or `/\host` would leave the origin.
+  if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\')) return bad(name, 'must be a path starting with a single /');
+  return raw;
+}
+
+function parseKeys(raw: string | undefined, bad: Bad): Buffer[] | undefined {
+  if (raw === undefined) return undefined;
+  const parts = raw.split(',').map((k) => k.trim());
+  if (parts.some((k) => !/^[0-9a-fA-F]{64}$/.test(k))) {
+    return bad('COOKIE_KEYS', 'must be comma-separated 32-byte keys, each 64 hex characters');
+  }
+  if (new Set(parts.map((k) => k.toLowerCase())).size !== parts.length) return bad('COOKIE_KEYS', 'lists a key twice');
+  return parts.map((k) => Buffer.from(k, 'hex'));
+}
+
+export function parseApiRoutes(raw: string | undefined, bad: Bad): ApiRoute[] | undefined {
+  if (raw === undefined) return undefined;
+  const routes: ApiRoute[] = [];
+  for (const [index, entry] of raw.split(',').map((e) => e.trim()).filter(Boolean).entries()) {
+    const eq = entry.indexOf('=');
+    const where = `entry ${index + 1}${/^\/[\w/.-]*$/.test(entry.slice(0, Math.max(eq, 0))) ? ` (${entry.slice(0, eq)})` : ''}`;
+    const prefix = eq > 0 ? entry.slice(0, eq).trim() : '';
+    const target = eq > 0 ? entry.slice(eq + 1).trim() : '';
+    if (!/^\/api(\/[A-Za-z0-9._~-]+)*$/.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) {
+      return bad('API_ROUTES', `has ${where}: the prefix must be /api or a path under /api without a trailing slash`);
+    }
+    let url: URL;
+    try { url = new URL(target); } catch { return bad('API_ROUTES', `has ${where}: the upstream is not an absolute URL`); }
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+      return bad('API_ROUTES', `has ${where}: the upstream must be an http(s) URL without query, fragment or credentials`);
+    }
+    if (routes.some((r) => r.prefix === prefix)) return bad('API_ROUTES', `lists the prefix ${prefix} twice`);
+    routes.push({ prefix, upstream: url.href.replace(/\/+$/, '') });
+  }
+  if (routes.length === 0) return bad('API_ROUTES', 'lists no route');
+  return routes.sort((a, b) => b.prefix.length - a.prefix.length).map((r) => Object.freeze(r));
+}
+
+function oneOf<T extends string>(raw: string, allowed: readonly T[], name: string, bad: Bad): T | undefined {
+  return (allowed as readonly string[]).includes(raw) ? (raw as T) : bad(name, `must be one of ${allowed.join(', ')}`);
+}
+
+const CONFIG_SLOT = Symbol.for('next-token-handler.config');
+type Slot = { [CONFIG_SLOT]?: Config };
+
+/** The process-wide configuration, validated on first use (and at start-up by instrumentation.ts). */
+export function getConfig(): Config {
+  // On globalThis so Next's bundles and the Node server entry share one validated instance.
+  const slot = globalThis as Slot;
+  return (slot[CONFIG_SLOT] ??= loadConfig(process.env));
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config';
+import { CookieJar } from './cookie-jar';
+import { MAX_COOKIE_NAME_VALUE_BYTES } from './chunked-cookie';
+import { SessionCookies, type Session } from './session-cookies';
+
+const config = loadConfig({
+  PUBLIC_ORIGIN: 'http://localhost:3000', OIDC_ISSUER: 'http://127.0.0.1:4000', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 's',
+  COOKIE_KEYS: randomBytes(32).toString('hex'), API_ROUTES: '/api=http://127.0.0.1:4001',
+});
+const cookies = new SessionCookies(config);
+const now = Math.floor(Date.now() / 1000);
+
+/** What a browser would send back after receiving these Set-Cookie lines. */
+function browserJar(setCookies: string[], previous = ''): CookieJar {
+  const store = new Map<string, string>();
+  for (const c of previous.split('; ').filter(Boolean)) { const i = c.indexOf('='); store.set(c.slice(0, i), c.slice(i + 1)); }
+  for (const line of setCookies) {
+    const [pair] = line.split(';');
+    const i = pair!.indexOf('=');
+    if (/Max-Age=0/.test(line)) store.delete(pair!.slice(0, i)); else store.set(pair!.slice(0, i), pair!.slice(i + 1));
+  }
+  return new CookieJar([...store].map(([k, v]) => `${k}=${v}`).join('; '));
+}
+const header = (jar: CookieJar) => jar.names().map((n) => `${n}=${jar.get(n)}`).join('; ');
+
+function newSession(accessToken = 'at-' + 'x'.repeat(900)): Session {
+  return cookies.create({ accessToken, accessTokenExpiresAt: now + 300, refreshToken: 'rt-value', idToken: 'id.token.value' }, now);
+}
+
+describe('SessionCookies', () => {
+  it('writes HttpOnly, SameSite=Strict, Secure, Path=/ cookies with the __Host- prefix on localhost', () => {
+    const lines = cookies.write(new CookieJar(''), newSession());
+    expect(lines).toHaveLength(4);
+    for (const l of lines) {
+      expect(l).toMatch(/^__Host-th-(at|rt|id|csrf)=/);
+      expect(l).toContain('; Path=/');
+      expect(l).toContain('; HttpOnly');
+      expect(l).toContain('; SameSite=Strict');
+      expect(l).toContain('; Secure');
+      expect(l).not.toMatch(/Domain=/i);
+      expect(l).not.toContain('rt-value');
+    }
+  });
+
+  it('reads back the same session', () => {
+    const s = newSession();
+    const read = cookies.read(browserJar(cookies.write(new CookieJar(''), s)));
+    expect(read).toEqual({ status: 'ok', value: s });
+  });
+
+  it('reports absent when no session cookie is sent, invalid when one is tampered', () => {
+    expect(cookies.read(new CookieJar('other=1')).status).toBe('absent');
+    const jar = browserJar(cookies.write(new CookieJar(''), newSession()));
+    const tampered = header(jar).replace(/(__Host-th-at=)(.)/, (_, n, c) => n + (c === 'A' ? 'B' : 'A'));
+    expect(cookies.read(new CookieJar(tampered)).status).toBe('invalid');
+  });
+
+  it('refuses cookies of two sessions mixed together', () => {
+    const a = browserJar(cookies.write(new CookieJar(''), newSession('token-of-alice')));
+    const b = browserJar(cookies.write(new CookieJar(''), newSession('token-of-bob')));
+    const mixed = new CookieJar(`__Host-th-at=${a.get('__Host-th-at')}; __Host-th-csrf=${b.get('__Host-th-csrf')}`);
+    expect(cookies.read(mixed).status).toBe('invalid');
+  });
+
+  it('refuses a valid cookie of one kind placed in another kind\'s slot', () => {
+    const jar = browserJar(cookies.write(new CookieJar(''), newSession()));
+    const swapped = new CookieJar(`__Host-th-at=${jar.get('__Host-th-id')}; __Host-th-csrf=${jar.get('__Host-th-csrf')}`);
+    expect(cookies.read(swapped).status).toBe('invalid');
+  });
+
+  it('refuses a duplicated cookie name', () => {
+    const jar = browserJar(cookies.write(new CookieJar(''), newSession()));
+    expect(cookies.read(new CookieJar(`${header(jar)}; __Host-th-csrf=${jar.get('__Host-th-csrf')}`)).status).toBe('invalid');
+  });
+
+  it('splits a 6 KB token across chunks under 4096 bytes each and re-joins it', () => {
+    const big = 'T'.repeat(6 * 1024);
+    const lines = cookies.write(new CookieJar(''), newSession(big));
+    const atLines = lines.filter((l) => l.startsWith('__Host-th-at-'));
+    expect(atLines.length).toBeGreaterThanOrEqual(2);
+    for (const l of atLines) expect(l.split(';')[0]!.length).toBeLessThanOrEqual(MAX_COOKIE_NAME_VALUE_BYTES);
+    const read = cookies.read(browserJar(lines));
+    expect(read.status === 'ok' && read.value.accessToken).toBe(big);
+  });
+
+  it('clears stale chunks when a large token is replaced by a small one', () => {
+    const first = browserJar(cookies.write(new CookieJar(''), newSession('T'.repeat(6 * 1024))));
+    const s2 = newSession('small');
+    const lines = cookies.write(first, s2);
+    expect(lines.filter((l) => /^__Host-th-at-\d=; .*Max-Age=0/.test(l)).length).toBeGreaterThanOrEqual(2);
+    const after = browserJar(lines, header(first));
+    expect(after.names().filter((n) => n.startsWith('__Host-th-at-'))).toEqual([]);
+    const read = cookies.read(after);
+    expect(read.status === 'ok' && read.value.accessToken).toBe('small');
+  });
+
+  it('clears every session cookie and chunk with Max-Age=0 and the same attributes', () => {
+    const jar = browserJar(cookies.write(new CookieJar(''), newSession('T'.repeat(6 * 1024))));
+    const lines = cookies.clear(jar);
+    const cleared = lines.map((l) => l.split('=')[0]);
+    for (const n of jar.names()) expect(cleared).toContain(n);
+    for (const l of lines) expect(l).toMatch(/Max-Age=0.*Path=\/|Path=\/.*Max-Age=0/);
+    expect(browserJar(lines, header(jar)).names()).toEqual([]);
+  });
+
+  it('an old session opens after key rotation (new key first, old key kept)', () => {
+    const oldJar = browserJar(cookies.write(new CookieJar(''), newSession('before-rotation')));
+    const rotated = new SessionCookies(loadConfig({
+      PUBLIC_ORIGIN: 'http://localhost:3000', OIDC_ISSUER: 'http://127.0.0.1:4000', OIDC_CLIENT_ID: 'c', OIDC_CLIENT_SECRET: 's',
+      COOKIE_KEYS: `${randomBytes(32).toString('hex')},${config.cookieKeys[0]!.toString('hex')}`, API_ROUTES: '/api=http://127.0.0.1:4001',
+    }));
+    const read = rotated.read(oldJar);
+    expect(read.status === 'ok' && read.value.accessToken).toBe('before-rotation');
+  });
+});

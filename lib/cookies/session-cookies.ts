@@ -1,0 +1,132 @@
+// The session lives in four encrypted cookies, each bound to its purpose and to one session id:
+//   {p}-at   access token + its expiry   (read by the proxy on every API call)
+//   {p}-rt   refresh token               (read only to refresh)
+//   {p}-id   ID token                    (claims, id_token_hint at logout)
+//   {p}-csrf the session's CSRF token    (compared with the x-{p}-csrf header)
+// The session id inside each lets a mix of two users' cookies be detected and refused.
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config';
+import { CookieCodec } from './codec';
+import { CookieJar } from './cookie-jar';
+import { clearChunked, readChunked, writeChunked } from './chunked-cookie';
+
+export type SessionCookieKind = 'at' | 'rt' | 'id' | 'csrf';
+export const SESSION_COOKIE_KINDS: readonly SessionCookieKind[] = ['at', 'rt', 'id', 'csrf'];
+
+export interface SessionTokens {
+  accessToken: string;
+  /** Unix seconds; from `expires_in` at issue time. */
+  accessTokenExpiresAt: number;
+  refreshToken?: string;
+  idToken?: string;
+}
+
+export interface Session extends SessionTokens {
+  sid: string;
+  csrf: string;
+  /** Absolute end of the session (SESSION_MAX_AGE_SECONDS after login), unix seconds. */
+  expiresAt: number;
+}
+
+/** Outcome of reading one cookie: absent, present but unusable, or its record. */
+export type Opened<T> = { status: 'absent' } | { status: 'invalid' } | { status: 'ok'; value: T };
+
+interface Record { s: string; v: string; x?: number }
+
+export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** `__Host-` needs Secure and Path=/ (RFC 6265bis §4.1.3.2); used whenever Secure is. */
+export function cookieBaseName(config: Pick<Config, 'cookiePrefix' | 'secureCookies'>, kind: string): string {
+  return `${config.secureCookies ? '__Host-' : ''}${config.cookiePrefix}-${kind}`;
+}
+
+export function createCodec(config: Pick<Config, 'cookieKeys' | 'publicOrigin' | 'cookiePrefix'>): CookieCodec {
+  return new CookieCodec(config.cookieKeys, `${config.publicOrigin} ${config.cookiePrefix}`);
+}
+
+export class SessionCookies {
+  readonly codec: CookieCodec;
+  private readonly names: { [K in SessionCookieKind]: string };
+
+  constructor(private readonly config: Config, codec?: CookieCodec) {
+    this.codec = codec ?? createCodec(config);
+    this.names = { at: cookieBaseName(config, 'at'), rt: cookieBaseName(config, 'rt'), id: cookieBaseName(config, 'id'), csrf: cookieBaseName(config, 'csrf') };
+  }
+
+  name(kind: SessionCookieKind): string {
+    return this.names[kind];
+  }
+
+  /** Opens one cookie; `sid` (when given) must match, so cookies of two sessions never combine. */
+  open(jar: CookieJar, kind: SessionCookieKind, sid?: string): Opened<Record> {
+    const raw = readChunked(jar, this.names[kind]);
+    if (raw === undefined) return { status: 'absent' };
+    if (raw === null || raw === '') return { status: 'invalid' };
+    const plain = this.codec.open(kind, raw);
+    if (plain === null) return { status: 'invalid' };
+    let rec: Record;
+    try { rec = JSON.parse(plain) as Record; } catch { return { status: 'invalid' }; }
+    if (typeof rec.s !== 'string' || typeof rec.v !== 'string' || (sid !== undefined && rec.s !== sid)) return { status: 'invalid' };
+    return { status: 'ok', value: rec };
+  }
+
+  /**
+   * The whole session: `absent` when the browser holds no session cookie at all; `invalid` when any
+   * cookie is tampered, expired, duplicated or from another session, or the essential ones are missing.
+   */
+  read(jar: CookieJar): Opened<Session> {
+    if (SESSION_COOKIE_KINDS.every((k) => readChunked(jar, this.names[k]) === undefined)) return { status: 'absent' };
+    const csrf = this.open(jar, 'csrf');
+    if (csrf.status !== 'ok') return { status: 'invalid' };
+    const sid = csrf.value.s;
+    const at = this.open(jar, 'at', sid);
+    const rt = this.open(jar, 'rt', sid);
+    const id = this.open(jar, 'id', sid);
+    if ([at, rt, id].some((c) => c.status === 'invalid')) return { status: 'invalid' };
+    if (at.status !== 'ok' && rt.status !== 'ok') return { status: 'invalid' };
+    const value: Session = {
+      sid,
+      csrf: csrf.value.v,
+      expiresAt: csrf.value.x ?? 0,
+      accessToken: at.status === 'ok' ? at.value.v : '',
+      accessTokenExpiresAt: at.status === 'ok' ? (at.value.x ?? 0) : 0,
+      refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
+      idToken: id.status === 'ok' ? id.value.v : undefined,
+    };
+    return { status: 'ok', value };
+  }
+
+  /** A new session after login: fresh id and CSRF token (OWASP CSRF cheat sheet: per-session token). */
+  create(tokens: SessionTokens, now = nowSeconds()): Session {
+    return {
+      ...tokens,
+      sid: randomBytes(16).toString('base64url'),
+      csrf: randomBytes(32).toString('base64url'),
+      expiresAt: now + this.config.sessionMaxAgeSeconds,
+    };
+  }
+
+  /** Set-Cookie lines for the session; cookies live until the session's absolute end. */
+  write(jar: CookieJar, session: Session, now = nowSeconds()): string[] {
+    const maxAge = session.expiresAt - now;
+    const secure = this.config.secureCookies;
+    const put = (kind: SessionCookieKind, v: string | undefined, x?: number): string[] => {
+      if (v === undefined || v === '') {
+        return readChunked(jar, this.names[kind]) === undefined ? [] : clearChunked(jar, this.names[kind], secure);
+      }
+      const sealed = this.codec.seal(kind, JSON.stringify({ s: session.sid, v, x }), session.expiresAt);
+      return writeChunked(jar, this.names[kind], sealed, secure, maxAge);
+    };
+    return [
+      ...put('at', session.accessToken, session.accessTokenExpiresAt),
+      ...put('rt', session.refreshToken),
+      ...put('id', session.idToken),
+      ...put('csrf', session.csrf, session.expiresAt),
+    ];
+  }
+
+  /** Removal lines for every session cookie and chunk, with the exact name and path they were set with. */
+  clear(jar: CookieJar): string[] {
+    return SESSION_COOKIE_KINDS.flatMap((k) => clearChunked(jar, this.names[k], this.config.secureCookies));
+  }
+}

@@ -1,0 +1,30 @@
+// Structured JSON logs, one line per event. Callers pass event names from one catalogue
+// (README "Logs") and plain fields; values of secret-looking keys are dropped as a last line of defence.
+import type { LogLevel } from './config';
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+// ASVS 5.0 V16.2.5: tokens, cookies and credentials never reach a log line.
+const SECRET_KEY = /token|cookie|secret|password|authorization|^code$|verifier|csrf|set-cookie|jwt/i;
+
+const LEVEL_SLOT = Symbol.for('next-token-handler.log-level');
+type Slot = { [LEVEL_SLOT]?: LogLevel };
+
+export function setLogLevel(level: LogLevel): void {
+  (globalThis as Slot)[LEVEL_SLOT] = level;
+}
+
+export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
+  const threshold = (globalThis as Slot)[LEVEL_SLOT] ?? 'info';
+  if (RANK[level] < RANK[threshold]) return;
+  const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...scrub(fields) });
+  (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');
+}
+
+function scrub(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (SECRET_KEY.test(k)) continue;
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v;
+  }
+  return out;
+}
