@@ -10,7 +10,12 @@ function browserExecutable(): string | undefined {
   return undefined;
 }
 
-export const E2E_PORTS = { bff: 3100, idp: 4100, api: 4101 };
+// Overridable so that several checkouts can run the browser suite at once.
+export const E2E_PORTS = {
+  bff: Number(process.env.E2E_BFF_PORT ?? 3100),
+  idp: Number(process.env.E2E_IDP_PORT ?? 4100),
+  api: Number(process.env.E2E_API_PORT ?? 4101),
+};
 const ORIGIN = `http://localhost:${E2E_PORTS.bff}`;
 
 export default defineConfig({
