@@ -9,6 +9,6 @@ export default defineConfig({
     // Two cores: API-level files start real servers; two at a time keeps them from starving.
     maxWorkers: 2,
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
-    outputFile: { json: 'test-results/vitest.json' },
+    outputFile: { json: 'reports/vitest.json' },
   },
 });

@@ -1,3 +1,4 @@
+// Playwright cleans its own outputDir (test-results/), so machine-readable reports go to reports/.
 // Reads the vitest and Playwright JSON reports and prints one line: "N passed, M failed".
 // A suite that should have run but left no report counts as one failure, so a crash is never green.
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ let failed = 0;
 let skipped = 0;
 
 const read = (p) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : undefined);
-const vitest = read('test-results/vitest.json');
+const vitest = read('reports/vitest.json');
 if (vitest) {
   passed += vitest.numPassedTests;
   failed += vitest.numFailedTests;
@@ -18,7 +19,7 @@ if (vitest) {
   failed += 1;
   console.log('[summary] no vitest report');
 }
-const pw = read('test-results/playwright.json');
+const pw = read('reports/playwright.json');
 if (pw) {
   passed += pw.stats.expected + pw.stats.flaky;
   failed += pw.stats.unexpected;
