@@ -63,10 +63,11 @@ th.on('logout', () => showSignedOut('You signed out (in this or another tab).'))
 th.on('session_expired', () => showSignedOut('Your session has ended. Please sign in again.'));
 th.on('login', ({ source }) => { if (source === 'other-tab') th.getClaims().then(showSignedIn, showError); });
 
+const returningFromLogin = new URLSearchParams(location.search).has('state');
 try {
   const { isLoggedIn, claims } = await th.onPageLoad();
   if (isLoggedIn) await showSignedIn(claims ?? {}); else showSignedOut();
 } catch (err) {
-  showSignedOut('Sign-in did not complete.');
+  showSignedOut(returningFromLogin ? 'Sign-in did not complete.' : 'Could not check your session.');
   showError(err);
 }
