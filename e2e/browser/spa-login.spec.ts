@@ -5,6 +5,11 @@ import { expect, test } from '@playwright/test';
 import { sessionCookieNames, signInThroughPages } from './spa-helpers';
 
 test('login through the identity server shows the user, cleans the address bar, and survives a reload', async ({ page }) => {
+  const violations: string[] = [];
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+  page.on('console', (m) => { if (m.text().startsWith('CSP violation')) violations.push(m.text()); });
   await page.goto('/');
   await expect(page.locator('#signed-out')).toBeVisible();
   await signInThroughPages(page, 'alice');
@@ -17,6 +22,7 @@ test('login through the identity server shows the user, cleans the address bar, 
   await page.reload();
   await expect(page.locator('#signed-in')).toBeVisible();
   await expect(page.locator('#user-name')).toHaveText('Alice');
+  expect(violations).toEqual([]); // the demo runs under `script-src 'self'; style-src 'self'`
 });
 
 test('API GET and POST go through the proxy with the user\'s token', async ({ page }) => {
