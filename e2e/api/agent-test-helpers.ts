@@ -46,7 +46,7 @@ export const clearedNames = (setCookies: string[]) =>
 
 export const SESSION_COOKIES = ['__Host-th-at', '__Host-th-rt', '__Host-th-id', '__Host-th-csrf'];
 
-export interface IdpEvent { type: string; grantType?: string; error?: string }
+export interface IdpEvent { type: string; grantType?: string; error?: string; at: number }
 
 export async function idpEvents(issuer: string): Promise<IdpEvent[]> {
   return (await fetch(`${issuer}/__test/events`)).json() as Promise<IdpEvent[]>;
