@@ -100,3 +100,27 @@ describe.each<Transport>(['node', 'next'])('refresh (%s transport)', (transport)
     expect(body.accessTokenExpiresIn).toBeLessThan(login.body.accessTokenExpiresIn!);
   });
 });
+
+describe('an expired access token (node transport, 2 s tokens)', () => {
+  let short: Stack;
+  beforeAll(async () => { short = await startStack({ transports: ['node'], accessTokenTtl: 2 }); });
+  afterAll(async () => { await short?.close(); });
+
+  it('userInfo → 401 token_expired, session reports accessTokenExpiresIn ≤ 0, refresh then userInfo works', async () => {
+    const bff = short.bff('node');
+    const login = await loginThroughBff(bff, 'alice');
+    await sleep(4_000); // 2 s lifetime + the identity server's 1 s clock tolerance
+    const session = await (await callAgent(bff, 'session', { cookies: login.cookies })).json();
+    expect(session.isLoggedIn).toBe(true);
+    expect(session.accessTokenExpiresIn).toBeLessThanOrEqual(0);
+    const expired = await callAgent(bff, 'userInfo', { cookies: login.cookies });
+    expect(expired.status).toBe(401);
+    expect((await expired.json()).code).toBe('token_expired');
+    expect(expired.headers.getSetCookie()).toEqual([]);
+    const refresh = await callAgent(bff, 'refresh', { cookies: login.cookies, csrf: login.csrf });
+    expect(refresh.status).toBe(204);
+    const userInfo = await callAgent(bff, 'userInfo', { cookies: applySetCookies(login.cookies, refresh.headers.getSetCookie()) });
+    expect(userInfo.status).toBe(200);
+    expect((await userInfo.json()).sub).toBe('alice');
+  });
+});
