@@ -224,4 +224,23 @@ describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s tr
       expect((await res.json()).code).toBe('not_found');
     }
   });
+
+  it('logs the events, never a token, code, state or cookie value', async () => {
+    const start = await callAgent(bff(), 'login/start');
+    const cookies = applySetCookies('', start.headers.getSetCookie());
+    const pageUrl = await loginAtIdentityServer((await start.json()).authorizationRequestUrl, 'dave');
+    const end = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl } });
+    const loggedIn = applySetCookies(cookies, end.headers.getSetCookie());
+    const { csrf } = await end.json();
+    const refreshed = await callAgent(bff(), 'refresh', { cookies: loggedIn, csrf });
+    const after = applySetCookies(loggedIn, refreshed.headers.getSetCookie());
+    await callAgent(bff(), 'refresh', { cookies: after, csrf: 'wrong' });
+    await callAgent(bff(), 'logout', { cookies: after, csrf });
+    const logs = bff().logs.join('\n');
+    for (const event of ['login_started', 'login_completed', 'token_refreshed', 'csrf_rejected', 'logout']) expect(logs).toContain(`"event":"${event}"`);
+    const params = new URL(pageUrl).searchParams;
+    const secrets = [params.get('code')!, params.get('state')!, csrf, ...[openSession(bff(), loggedIn)!, openSession(bff(), after)!]
+      .flatMap((s) => [s.accessToken, s.refreshToken!, s.idToken!]), ...after.split('; ').map((c) => c.slice(c.indexOf('=') + 1))];
+    for (const secret of secrets) expect(logs).not.toContain(secret);
+  });
 });
