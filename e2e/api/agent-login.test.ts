@@ -223,6 +223,9 @@ describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s tr
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect((await res.json()).code).toBe('not_found');
     }
+    const bare = await fetch(`${bff().origin}/oauth-agent`, { redirect: 'manual' });
+    expect(bare.status).toBe(404);
+    expect((await bare.json()).code).toBe('not_found');
   });
 
   it('logs the events, never a token, code, state or cookie value', async () => {
