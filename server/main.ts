@@ -1,20 +1,30 @@
 // The Node server entry (`npm start`): one HTTP server in front of Next's request handler.
-// The OAuth Proxy's fast path mounts here, before Next (README "Two transports").
+// /api/* and its WebSocket upgrades are served first by the OAuth Proxy's Node transport
+// (server/api-proxy.ts, README "Two transports"); everything else goes to Next.
 import { createServer } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { validateAtStartup } from '../lib/startup';
 import { log } from '../lib/log';
+import { ApiProxy, isApiPath } from './api-proxy';
 
 const config = validateAtStartup();
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const app = next({ dev: false, dir: projectDir, port: config.port });
 await app.prepare();
 const handle = app.getRequestHandler();
+const apiProxy = new ApiProxy(config);
 
-const server = createServer((req, res) => {
-  void handle(req, res);
+// 64 KiB of headers: session cookies of large tokens are chunked across several 4 KB cookies.
+// Beyond it Node answers 431 itself.
+const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+  if (isApiPath(req.url)) apiProxy.handle(req, res);
+  else void handle(req, res);
+});
+server.on('upgrade', (req, socket, head) => {
+  if (isApiPath(req.url)) apiProxy.upgrade(req, socket, head);
+  else socket.destroy();
 });
 
 server.listen(config.port, () => log('info', 'server_started', { port: config.port, transport: 'node' }));
@@ -27,6 +37,7 @@ function shutdown(signal: string): void {
   // Stop accepting, let in-flight requests finish, then exit; a stuck request cannot hold us forever.
   server.close(() => process.exit(0));
   server.closeIdleConnections();
+  apiProxy.close();
   setTimeout(() => process.exit(0), 25_000).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
