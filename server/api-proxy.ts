@@ -66,7 +66,7 @@ export class ApiProxy {
     req.headers = plan.headers;
     this.upgraded.add(socket);
     socket.once('close', () => this.upgraded.delete(socket));
-    this.proxyFor(plan.upstreamUrl).upgrade?.(req, socket as Socket, head);
+    this.proxyFor(plan.upstreamUrl, true).upgrade?.(req, socket as Socket, head);
   }
 
   /** SIGTERM: open WebSockets are closed; in-flight HTTP exchanges keep their upstream sockets until done. */
@@ -123,11 +123,13 @@ export class ApiProxy {
     void writeWebResponse(res, response, { close });
   }
 
-  private proxyFor(upstream: URL): RequestHandler {
-    let proxy = this.proxies.get(upstream.origin);
+  private proxyFor(upstream: URL, websocket = false): RequestHandler {
+    const key = `${websocket ? 'ws' : 'http'} ${upstream.origin}`;
+    let proxy = this.proxies.get(key);
     if (!proxy) {
       // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (architecture.md).
-      const agent = upstream.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+      // A WebSocket owns its upstream connection for good: handshakes get a fresh one, not a pooled socket.
+      const agent = websocket ? undefined : upstream.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
       proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
         target: upstream.origin,
         agent,
@@ -138,7 +140,7 @@ export class ApiProxy {
         ejectPlugins: true,
         plugins: [this.hooks],
       });
-      this.proxies.set(upstream.origin, proxy);
+      this.proxies.set(key, proxy);
     }
     return proxy;
   }

@@ -1,7 +1,8 @@
 // The Node server entry (`npm start`): one HTTP server in front of Next's request handler.
 // /api/* and its WebSocket upgrades are served first by the OAuth Proxy's Node transport
 // (server/api-proxy.ts, README "Two transports"); everything else goes to Next.
-import { createServer } from 'node:http';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
@@ -11,7 +12,11 @@ import { ApiProxy, isApiPath } from './api-proxy';
 
 const config = validateAtStartup();
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const app = next({ dev: false, dir: projectDir, port: config.port });
+// Next attaches its own 'upgrade' listener to the server it is given (or finds on the first request)
+// and ends every upgrade it does not route itself, /api/* WebSockets included. It gets a relay that
+// only ever sees the upgrades that are not ours.
+const nextUpgrades = new EventEmitter();
+const app = next({ dev: false, dir: projectDir, port: config.port, httpServer: nextUpgrades as unknown as Server });
 await app.prepare();
 const handle = app.getRequestHandler();
 const apiProxy = new ApiProxy(config);
@@ -24,7 +29,7 @@ const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
 });
 server.on('upgrade', (req, socket, head) => {
   if (isApiPath(req.url)) apiProxy.upgrade(req, socket, head);
-  else socket.destroy();
+  else if (!nextUpgrades.emit('upgrade', req, socket, head)) socket.destroy();
 });
 
 server.listen(config.port, () => log('info', 'server_started', { port: config.port, transport: 'node' }));
