@@ -46,6 +46,7 @@ function onClick(id, action) {
 }
 
 async function callApi(path, init) {
+  $('api-result').textContent = `${init?.method ?? 'GET'} ${path} …`;
   const response = await th.fetch(path, init);
   const body = await response.json().catch(() => null);
   $('api-result').textContent = `${init?.method ?? 'GET'} ${path} → ${response.status}\n${JSON.stringify(body, null, 2)}`;
