@@ -4,6 +4,9 @@ import { expect, test } from '@playwright/test';
 import { E2E_PORTS } from '../../playwright.config';
 
 test('login through the OAuth Agent in a real browser: HttpOnly, SameSite=Strict, Secure session cookies', async ({ page, context, baseURL }) => {
+  // This spec makes the SPA's calls by hand: keep the demo SPA's own script (which calls login/end on
+  // every page load and would consume the code first) out of the page.
+  await page.route('**/assets/app.js', (route) => route.abort());
   await page.goto('/');
   const start = await page.evaluate(async () => {
     const res = await fetch('/oauth-agent/login/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });

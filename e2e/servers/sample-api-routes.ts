@@ -89,6 +89,11 @@ export function handleAuthenticated(req: IncomingMessage, res: ServerResponse, i
   if (status && Number(status[1]) >= 200 && Number(status[1]) <= 599) {
     return sendJson(res, Number(status[1]), { status: Number(status[1]) });
   }
+  // What a browser-facing API returns: who the caller is, never the request's headers (the default
+  // route below echoes them, Authorization included, which only server-side tests may read).
+  if (/(?:^|\/)whoami$/.test(path)) {
+    return sendJson(res, 200, { sub: claims.sub, scope: claims.scope ?? null, aud: claims.aud, exp: claims.exp, method });
+  }
   if (/(?:^|\/)set-cookie$/.test(path)) return sendJson(res, 200, { ok: true }, { 'set-cookie': 'upstream=1; Path=/' });
   if (/(?:^|\/)redirect$/.test(path)) return sendJson(res, 302, { location: 'http://127.0.0.1:9/elsewhere' }, { location: 'http://127.0.0.1:9/elsewhere' });
   // Default for any method and any other path: echo what arrived and who the caller is.

@@ -57,6 +57,14 @@ describe('sample API endpoints', () => {
     expect(await small.json()).toMatchObject({ method: 'PUT', length: 2, body: 'hi' });
   });
 
+  it('answers /whoami with the caller\'s subject and never echoes the Authorization header', async () => {
+    const res = await fetch(`${stack.apiUrl}/v1/whoami`, { headers: auth });
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(JSON.parse(text)).toMatchObject({ sub: 'erin', method: 'GET' });
+    expect(text).not.toContain(auth.authorization.slice('Bearer '.length));
+  });
+
   it('answers /status/:code, /set-cookie, /redirect and /slow', async () => {
     const teapot = await fetch(`${stack.apiUrl}/status/418`, { headers: auth });
     expect([teapot.status, await teapot.json()]).toEqual([418, { status: 418 }]);

@@ -1,0 +1,58 @@
+// The one error type the client library throws. `code` is the contract's error code (contract §2,
+// §3) so that apps branch on it, never on message text; a few client-side codes cover what happens
+// before any request leaves the browser.
+
+/** Codes the token handler returns (contract §2 and §3). */
+export type ServerErrorCode =
+  | 'invalid_request'
+  | 'unauthorized_request'
+  | 'authorization_error'
+  | 'token_expired'
+  | 'session_expired'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'payload_too_large'
+  | 'authorization_server_error'
+  | 'bad_gateway'
+  | 'gateway_timeout'
+  | 'server_error'
+  // Front-channel `error` values of the authorization response, passed through by login/end.
+  | 'login_required'
+  | 'interaction_required'
+  | 'consent_required'
+  | 'account_selection_required';
+
+/** Codes raised by the library itself, with status 0 (no HTTP response involved). */
+export type ClientErrorCode = 'cross_origin_request' | 'network_error' | 'invalid_response';
+
+export type TokenHandlerErrorCode = ServerErrorCode | ClientErrorCode | (string & {});
+
+export class TokenHandlerError extends Error {
+  constructor(
+    readonly code: TokenHandlerErrorCode,
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'TokenHandlerError';
+  }
+}
+
+/**
+ * Turns a non-2xx response into a TokenHandlerError. Reads `{code, message}` (contract §2); also
+ * `error_code`/`detailed_error`, which Curity's agent returns, so the same SPA works against both.
+ */
+export async function readErrorResponse(response: Response): Promise<TokenHandlerError> {
+  let body: Record<string, unknown> = {};
+  if ((response.headers.get('content-type') ?? '').includes('json')) {
+    try { body = (await response.json()) as Record<string, unknown>; } catch { /* not JSON after all */ }
+  }
+  const code = typeof body.code === 'string' ? body.code
+    : typeof body.error_code === 'string' ? body.error_code
+      : response.status >= 500 ? 'server_error' : 'invalid_response';
+  const message = typeof body.message === 'string' ? body.message
+    : typeof body.detailed_error === 'string' ? body.detailed_error
+      : `The token handler answered ${response.status}`;
+  return new TokenHandlerError(code, response.status, message);
+}
