@@ -1,0 +1,249 @@
+// OAuth Agent API, contract §2: login, session, userInfo, claims, refresh and logout on both
+// transports, against the real local identity server.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CookieJar as IdpCookieJar, loginAtIdentityServer } from '../servers/drive-login';
+import { applySetCookies, cookieNames } from '../harness/browser-cookies';
+import { loginThroughBff } from '../harness/login-through-bff';
+import { startStack, type Stack } from '../harness/stack';
+import type { Transport } from '../harness/start-bff';
+import { callAgent, clearedNames, idpEvents, openSession, refreshGrants, SESSION_COOKIES } from './agent-test-helpers';
+
+let stack: Stack;
+beforeAll(async () => { stack = await startStack({ transports: ['node', 'next'] }); });
+afterAll(async () => { await stack?.close(); });
+
+describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s transport)', (transport) => {
+  const bff = () => stack.bff(transport);
+
+  it('login/start returns an authorization URL with PKCE S256, state and nonce, and a login-transaction cookie', async () => {
+    const res = await callAgent(bff(), 'login/start', { body: { extraParams: [{ key: 'prompt', value: 'login' }, { key: 'ui_locales', value: 'en' }] } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const url = new URL((await res.json()).authorizationRequestUrl);
+    expect(url.origin).toBe(stack.local.issuer);
+    const p = url.searchParams;
+    expect(p.get('response_type')).toBe('code');
+    expect(p.get('client_id')).toBe('demo-bff');
+    expect(p.get('redirect_uri')).toBe(`${bff().origin}/`);
+    expect(p.get('scope')).toBe('openid profile offline_access');
+    expect(p.get('code_challenge_method')).toBe('S256');
+    expect(p.get('code_challenge')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(p.get('state')).toBeTruthy();
+    expect(p.get('nonce')).toBeTruthy();
+    expect(p.get('prompt')).toBe('login');
+    expect(p.get('ui_locales')).toBe('en');
+    const [cookie] = res.headers.getSetCookie();
+    expect(cookie).toMatch(/^__Host-th-login-[A-Za-z0-9_-]{16}=/);
+    expect(cookie).toMatch(/Max-Age=600/);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect(cookie).toMatch(/Secure/);
+    expect(cookie).not.toContain(p.get('state')!);
+  });
+
+  it('a disallowed extraParams key, malformed JSON or a non-JSON body is 400 invalid_request', async () => {
+    for (const body of [{ extraParams: [{ key: 'redirect_uri', value: 'https://evil.example/' }] }, '{not json', { extraParams: 'prompt' }]) {
+      const res = await callAgent(bff(), 'login/start', { body });
+      expect(res.status).toBe(400);
+      expect((await res.json()).code).toBe('invalid_request');
+      expect(res.headers.getSetCookie()).toEqual([]);
+    }
+    // A simple-content-type POST (what a cross-site form can send without preflight) is refused.
+    const res = await callAgent(bff(), 'login/start', {
+      headers: { origin: bff().origin, 'sec-fetch-site': 'same-origin', 'content-type': 'text/plain' }, body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toBe('invalid_request');
+  });
+
+  it('full login: session cookies with the right attributes, csrf and accessTokenExpiresIn, no token in the body', async () => {
+    const login = await loginThroughBff(bff(), 'alice');
+    expect(login.body).toMatchObject({ handled: true, isLoggedIn: true });
+    expect(login.body.accessTokenExpiresIn).toBeGreaterThan(250);
+    expect(login.body.accessTokenExpiresIn).toBeLessThanOrEqual(300);
+    for (const name of SESSION_COOKIES) expect(cookieNames(login.cookies)).toContain(name);
+    expect(cookieNames(login.cookies).some((n) => n.includes('-login-'))).toBe(false); // transaction cookie cleared
+    for (const line of login.setCookies.filter((l) => !/Max-Age=0/.test(l))) {
+      expect(line).toMatch(/; Path=\/;/);
+      expect(line).toMatch(/; HttpOnly/);
+      expect(line).toMatch(/; SameSite=Strict/);
+      expect(line).toMatch(/; Secure/);
+      expect(line).not.toMatch(/Domain=/i);
+    }
+    const session = openSession(bff(), login.cookies)!;
+    expect(JSON.stringify(login.body)).not.toContain(session.accessToken);
+    expect(JSON.stringify(login.body)).not.toContain(session.refreshToken);
+  });
+
+  it('an authenticated reload reports handled:false, isLoggedIn:true and the same csrf; session says the same', async () => {
+    const login = await loginThroughBff(bff(), 'alice');
+    const reload = await callAgent(bff(), 'login/end', { cookies: login.cookies, body: { pageUrl: `${bff().origin}/orders?x=1` } });
+    expect(reload.status).toBe(200);
+    const body = await reload.json();
+    expect(body).toMatchObject({ handled: false, isLoggedIn: true, csrf: login.csrf });
+    expect(typeof body.accessTokenExpiresIn).toBe('number');
+    const session = await callAgent(bff(), 'session', { cookies: login.cookies });
+    expect(session.headers.get('cache-control')).toBe('no-store');
+    expect(await session.json()).toMatchObject({ handled: false, isLoggedIn: true, csrf: login.csrf });
+    const anonymous = await callAgent(bff(), 'login/end', { body: { pageUrl: `${bff().origin}/` } });
+    expect(await anonymous.json()).toEqual({ handled: false, isLoggedIn: false });
+  });
+
+  it('userInfo and claims answer for the logged-in user', async () => {
+    const login = await loginThroughBff(bff(), 'carol');
+    const userInfo = await callAgent(bff(), 'userInfo', { cookies: login.cookies });
+    expect(userInfo.status).toBe(200);
+    expect(userInfo.headers.get('cache-control')).toBe('no-store');
+    expect(await userInfo.json()).toMatchObject({ sub: 'carol', name: 'Carol' });
+    const claims = await callAgent(bff(), 'claims', { cookies: login.cookies });
+    expect(claims.status).toBe(200);
+    expect(await claims.json()).toMatchObject({ sub: 'carol', iss: stack.local.issuer, aud: 'demo-bff' });
+  });
+
+  it('refresh: 204 with new cookies carrying new tokens, witnessed as one refresh_token grant', async () => {
+    const login = await loginThroughBff(bff(), 'alice');
+    const before = refreshGrants(await idpEvents(stack.local.issuer)).length;
+    const res = await callAgent(bff(), 'refresh', { cookies: login.cookies, csrf: login.csrf });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const after = applySetCookies(login.cookies, res.headers.getSetCookie());
+    const [old, fresh] = [openSession(bff(), login.cookies)!, openSession(bff(), after)!];
+    expect(fresh.accessToken).not.toBe(old.accessToken);
+    expect(fresh.refreshToken).not.toBe(old.refreshToken);
+    expect(fresh.csrf).toBe(old.csrf);
+    expect(refreshGrants(await idpEvents(stack.local.issuer)).length).toBe(before + 1);
+  });
+
+  it('logout: end-session URL, every cookie cleared, refresh token revoked, old cookies useless', async () => {
+    const login = await loginThroughBff(bff(), 'alice');
+    const res = await callAgent(bff(), 'logout', { cookies: login.cookies, csrf: login.csrf });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const url = new URL((await res.json()).url);
+    expect(url.origin).toBe(stack.local.issuer);
+    expect(url.searchParams.get('client_id')).toBe('demo-bff');
+    expect(url.searchParams.get('post_logout_redirect_uri')).toBe(`${bff().origin}/`);
+    expect(url.searchParams.get('id_token_hint')).toBe(openSession(bff(), login.cookies)!.idToken);
+    expect(clearedNames(res.headers.getSetCookie()).sort()).toEqual([...SESSION_COOKIES].sort());
+    expect(applySetCookies(login.cookies, res.headers.getSetCookie())).toBe('');
+    expect((await idpEvents(stack.local.issuer)).some((e) => e.type === 'revocation.success')).toBe(true);
+    // A copy of the old cookies kept by an attacker no longer refreshes: the refresh token was revoked.
+    const replay = await callAgent(bff(), 'refresh', { cookies: login.cookies, csrf: login.csrf });
+    expect(replay.status).toBe(401);
+    expect((await replay.json()).code).toBe('session_expired');
+  });
+
+  it('two logins started at once in two tabs both complete', async () => {
+    const start = async () => {
+      const res = await callAgent(bff(), 'login/start');
+      return { url: (await res.json()).authorizationRequestUrl as string, setCookies: res.headers.getSetCookie() };
+    };
+    const [a, b] = await Promise.all([start(), start()]);
+    const cookies = applySetCookies('', [...a.setCookies, ...b.setCookies]); // one browser, both cookies
+    const [pageA, pageB] = await Promise.all([loginAtIdentityServer(a.url, 'alice'), loginAtIdentityServer(b.url, 'bob')]);
+    const endA = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl: pageA } });
+    const endB = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl: pageB } });
+    expect(endA.status).toBe(200);
+    expect(endB.status).toBe(200);
+    expect((await endA.json()).handled).toBe(true);
+    expect((await endB.json()).handled).toBe(true);
+  });
+
+  it('a replayed authorization response never logs anyone in, and the transaction is single-use', async () => {
+    const start = await callAgent(bff(), 'login/start');
+    const cookies = applySetCookies('', start.headers.getSetCookie());
+    const pageUrl = await loginAtIdentityServer((await start.json()).authorizationRequestUrl, 'alice');
+    const first = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl } });
+    expect(first.status).toBe(200);
+    // An attacker replaying the same response with the (captured) transaction cookie: the code is spent.
+    const replay = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl } });
+    expect(replay.status).toBe(400);
+    expect((await replay.json()).code).toBe('authorization_error');
+    expect(replay.headers.getSetCookie().some((l) => /^__Host-th-(at|rt|id|csrf)=[^;]/.test(l))).toBe(false);
+    // The browser itself no longer holds the transaction cookie after the first completion.
+    const browser = applySetCookies(cookies, first.headers.getSetCookie());
+    const again = await callAgent(bff(), 'login/end', { cookies: browser.replace(/__Host-th-(at|rt|id|csrf)=[^;]*(; )?/g, ''), body: { pageUrl } });
+    expect(again.status).toBe(400);
+    expect((await again.json()).code).toBe('invalid_request');
+  });
+
+  it('login/end without the transaction cookie, with a foreign one, or a pageUrl off origin is 400 invalid_request', async () => {
+    const start = await callAgent(bff(), 'login/start');
+    const cookies = applySetCookies('', start.headers.getSetCookie());
+    const pageUrl = await loginAtIdentityServer((await start.json()).authorizationRequestUrl, 'alice');
+    const other = await callAgent(bff(), 'login/start'); // a different transaction's cookie
+    const foreign = applySetCookies('', other.headers.getSetCookie());
+    for (const [c, body] of [
+      ['', { pageUrl }],
+      [foreign, { pageUrl }],
+      [cookies, { pageUrl: pageUrl.replace(bff().origin, 'https://evil.example') }],
+      [cookies, { pageUrl: 'not a url' }],
+      [cookies, {}],
+    ] as const) {
+      const res = await callAgent(bff(), 'login/end', { cookies: c, body });
+      expect(res.status).toBe(400);
+      expect((await res.json()).code).toBe('invalid_request');
+      expect(res.headers.getSetCookie().some((l) => /^__Host-th-(at|rt|id|csrf)=[^;]/.test(l))).toBe(false);
+    }
+    // The state check: the transaction cookie of this state with another state in the URL.
+    const tampered = new URL(pageUrl);
+    tampered.searchParams.set('state', 'x'.repeat(43));
+    const res = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl: tampered.href } });
+    expect(res.status).toBe(400);
+    expect((await res.json()).code).toBe('invalid_request');
+  });
+
+  it('a front-channel error is passed on by code (401 for login_required, 400 otherwise), the transaction cleared', async () => {
+    for (const [error, status] of [['login_required', 401], ['access_denied', 400]] as const) {
+      const start = await callAgent(bff(), 'login/start');
+      const cookies = applySetCookies('', start.headers.getSetCookie());
+      const state = new URL((await start.json()).authorizationRequestUrl).searchParams.get('state')!;
+      const page = new URL(`${bff().origin}/`);
+      page.search = new URLSearchParams({ error, error_description: '<script>alert(1)</script>', state, iss: stack.local.issuer }).toString();
+      const res = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl: page.href } });
+      expect(res.status).toBe(status);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const text = await res.text();
+      expect(JSON.parse(text).code).toBe(error);
+      expect(text).not.toContain('script');
+      expect(applySetCookies(cookies, res.headers.getSetCookie())).toBe('');
+    }
+  });
+
+  it('wrong method → 405 method_not_allowed JSON; unknown agent path → 404 not_found JSON', async () => {
+    for (const [path, method] of [['login/start', 'GET'], ['refresh', 'GET'], ['session', 'POST'], ['logout', 'DELETE'], ['claims', 'PUT']]) {
+      const res = await callAgent(bff(), path!, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect((await res.json()).code).toBe('method_not_allowed');
+    }
+    for (const path of ['nope', 'login', 'login/start/extra', 'userinfo']) {
+      const res = await callAgent(bff(), path, { method: 'GET' });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect((await res.json()).code).toBe('not_found');
+    }
+    const bare = await fetch(`${bff().origin}/oauth-agent`, { redirect: 'manual' });
+    expect(bare.status).toBe(404);
+    expect((await bare.json()).code).toBe('not_found');
+  });
+
+  it('logs the events, never a token, code, state or cookie value', async () => {
+    const start = await callAgent(bff(), 'login/start');
+    const cookies = applySetCookies('', start.headers.getSetCookie());
+    const pageUrl = await loginAtIdentityServer((await start.json()).authorizationRequestUrl, 'dave');
+    const end = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl } });
+    const loggedIn = applySetCookies(cookies, end.headers.getSetCookie());
+    const { csrf } = await end.json();
+    const refreshed = await callAgent(bff(), 'refresh', { cookies: loggedIn, csrf });
+    const after = applySetCookies(loggedIn, refreshed.headers.getSetCookie());
+    await callAgent(bff(), 'refresh', { cookies: after, csrf: 'wrong' });
+    await callAgent(bff(), 'logout', { cookies: after, csrf });
+    const logs = bff().logs.join('\n');
+    for (const event of ['login_started', 'login_completed', 'token_refreshed', 'csrf_rejected', 'logout']) expect(logs).toContain(`"event":"${event}"`);
+    const params = new URL(pageUrl).searchParams;
+    const secrets = [params.get('code')!, params.get('state')!, csrf, ...[openSession(bff(), loggedIn)!, openSession(bff(), after)!]
+      .flatMap((s) => [s.accessToken, s.refreshToken!, s.idToken!]), ...after.split('; ').map((c) => c.slice(c.indexOf('=') + 1))];
+    for (const secret of secrets) expect(logs).not.toContain(secret);
+  });
+});

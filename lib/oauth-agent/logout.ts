@@ -1,0 +1,23 @@
+// POST /oauth-agent/logout: revoke the refresh token (best effort), clear every cookie, and hand
+// the SPA the RP-initiated logout URL (OIDC RP-Initiated Logout 1.0 §2).
+import { describeCause, jsonResponse } from '../errors';
+import { log } from '../log';
+import { buildEndSessionUrl, revokeRefreshToken } from '../oidc/token-requests';
+import { setCookieHeaders, type AgentContext } from './agent-route';
+
+export async function logout({ session, cookies, jar, config }: AgentContext): Promise<Response> {
+  const clear = setCookieHeaders(cookies.clear(jar));
+  let revoked = false;
+  if (session!.refreshToken) {
+    // RFC 7009: revocation is best effort; an unreachable identity server must not keep the user logged in.
+    try { revoked = await revokeRefreshToken(config.oidc, session!.refreshToken); } catch (err) {
+      log('warn', 'revocation_failed', describeCause(err));
+    }
+  }
+  let url: string | null = null;
+  try { url = await buildEndSessionUrl(config.oidc, session!.idToken); } catch (err) {
+    log('warn', 'end_session_url_unavailable', describeCause(err));
+  }
+  log('info', 'logout', { sid: session!.sid, revoked });
+  return jsonResponse(200, { url }, clear);
+}

@@ -1,0 +1,13 @@
+// POST /oauth-agent/login/start: the authorization request URL plus its transaction cookie.
+import { jsonResponse } from '../errors';
+import { log } from '../log';
+import { buildAuthorizationRequest, parseExtraParams } from '../oidc/authorization-request';
+import { setCookieHeaders, type AgentContext } from './agent-route';
+import { writeLoginTransaction } from './login-transaction';
+
+export async function startLogin({ config, cookies, body }: AgentContext): Promise<Response> {
+  const extraParams = parseExtraParams(body === undefined ? undefined : (body as { extraParams?: unknown } | null)?.extraParams);
+  const { url, transaction } = await buildAuthorizationRequest(config.oidc, extraParams);
+  log('info', 'login_started', { extraParams: Object.keys(extraParams) });
+  return jsonResponse(200, { authorizationRequestUrl: url }, setCookieHeaders([writeLoginTransaction(config, cookies.codec, transaction)]));
+}

@@ -1,0 +1,45 @@
+// Discovery of the identity server (OpenID Connect Discovery 1.0), cached per process and
+// re-fetched after a failure, so a restarted or rotated identity server is picked up again.
+import * as client from 'openid-client';
+import type { Config } from '../config';
+import { ThError } from '../errors';
+import { createClientAuthentication } from './client-authentication';
+
+/** Every back-channel call is bounded (seconds): a hanging identity server must not hang the BFF. */
+export const BACK_CHANNEL_TIMEOUT_SECONDS = 10;
+
+const CACHE_SLOT = Symbol.for('next-token-handler.oidc-configuration');
+type Cached = { key: string; promise: Promise<client.Configuration> };
+type Slot = { [CACHE_SLOT]?: Cached };
+
+async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
+  const insecure = new URL(oidc.issuer).protocol === 'http:';
+  const configuration = await client.discovery(
+    new URL(oidc.issuer), oidc.clientId, { client_secret: oidc.clientSecret }, await createClientAuthentication(oidc),
+    // RFC 9700 §2.6: plain http only when the configured issuer itself is http (local development).
+    { timeout: BACK_CHANNEL_TIMEOUT_SECONDS, ...(insecure ? { execute: [client.allowInsecureRequests] } : {}) },
+  );
+  // OIDC Discovery §4.3 / RFC 8414 §3.3: the metadata issuer must be exactly the configured one
+  // (openid-client compares normalised URLs; the ID token `iss` is compared as a string).
+  if (configuration.serverMetadata().issuer !== oidc.issuer) {
+    throw new ThError('authorization_server_error', 'The identity server\'s metadata does not match the configured issuer');
+  }
+  return configuration;
+}
+
+/** The discovered configuration; a failed discovery is not cached, so the next call retries. */
+export function getOidcConfiguration(oidc: Config['oidc']): Promise<client.Configuration> {
+  const slot = globalThis as Slot;
+  const key = `${oidc.issuer} ${oidc.clientId} ${oidc.tokenAuthMethod}`;
+  const cached = slot[CACHE_SLOT];
+  if (cached && cached.key === key) return cached.promise;
+  const promise = discover(oidc);
+  slot[CACHE_SLOT] = { key, promise };
+  promise.catch(() => { if (slot[CACHE_SLOT]?.promise === promise) delete slot[CACHE_SLOT]; });
+  return promise;
+}
+
+/** Drops the cached metadata (after the identity server failed), so the next call rediscovers. */
+export function forgetOidcConfiguration(): void {
+  delete (globalThis as Slot)[CACHE_SLOT];
+}
