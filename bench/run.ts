@@ -155,22 +155,28 @@ async function benchAgent(node: RunningServer, upstream: RunningServer, session:
   const origin = `http://localhost:${node.port}`;
   if (!(await agentAvailable(origin, node.port))) return { status: 'skipped', reason: 'OAuth Agent not available' };
   try {
-    log('OAuth Agent: GET /oauth-agent/session under load ...');
-    const target: CaseTarget = {
+    const measureGet = (path: string, cookie?: string) => measureCase({
       proxy: node, upstream, expectBearer: false,
       load: {
-        url: `http://127.0.0.1:${node.port}/oauth-agent/session`, method: 'GET', connections: settings.connections, durationSeconds: 1,
-        headers: { host: `localhost:${node.port}`, 'sec-fetch-site': 'same-origin', cookie: session.cookie },
+        url: `http://127.0.0.1:${node.port}${path}`, method: 'GET', connections: settings.connections, durationSeconds: 1,
+        headers: { host: `localhost:${node.port}`, 'sec-fetch-site': 'same-origin', ...(cookie ? { cookie } : {}) },
       },
-    };
-    const m = await measureCase(target, settings);
+    }, settings);
+    const perRequest = (m: { proxyCpuSeconds: number | null; requests: number }) => ((m.proxyCpuSeconds ?? 0) * 1e6) / m.requests;
+    log('OAuth Agent: GET /oauth-agent/session under load ...');
+    const m = await measureGet('/oauth-agent/session', session.cookie);
+    log('OAuth Agent: GET /healthz under load (the route-handler floor) ...');
+    const floor = await measureGet('/healthz');
     log('OAuth Agent: timing login/end ...');
     const md = await (await fetch(`${local!.issuer}/.well-known/openid-configuration`)).json() as { token_endpoint: string };
     const samples = await timeLoginEnd(origin, node.port, new URL(md.token_endpoint).pathname, quick ? 2 : 7);
     return {
       status: 'ok',
       sessionRequestsPerSecond: m.requestsPerSecond,
-      sessionCpuUsPerRequest: ((m.proxyCpuSeconds ?? 0) * 1e6) / m.requests,
+      sessionCpuUsPerRequest: perRequest(m),
+      sessionErrors: m.errors + m.timeouts + m.non2xx,
+      healthzRequestsPerSecond: floor.requestsPerSecond,
+      healthzCpuUsPerRequest: perRequest(floor),
       loginEnd: { samples, medianOutsideMs: median(samples.map((x) => x.outsideMs)), medianTotalMs: median(samples.map((x) => x.totalMs)) },
     };
   } catch (err) {

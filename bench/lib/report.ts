@@ -32,6 +32,9 @@ export interface BenchReport {
   ratios: Ratio[];
   codec: CodecRow[];
   agent: { status: 'ok' | 'skipped' | 'error'; reason?: string; sessionRequestsPerSecond?: number; sessionCpuUsPerRequest?: number;
+    sessionErrors?: number;
+    /** The floor for any Next route handler on the same server: GET /healthz. */
+    healthzRequestsPerSecond?: number; healthzCpuUsPerRequest?: number;
     loginEnd?: { samples: Array<{ totalMs: number; tokenEndpointMs: number; outsideMs: number }>; medianOutsideMs: number; medianTotalMs: number } };
   coldStart: Array<{ server: string; status: 'ok' | 'skipped' | 'error'; reason?: string; samplesMs?: number[]; medianMs?: number }>;
   targets: Array<{ name: string; target: string; value: number | null; met: boolean | null }>;
@@ -112,6 +115,9 @@ export function renderTables(r: BenchReport): string {
   else {
     lines.push(`| GET /oauth-agent/session req/s (Node entry) | ${f(r.agent.sessionRequestsPerSecond)} |`);
     lines.push(`| GET /oauth-agent/session CPU µs/req | ${f(r.agent.sessionCpuUsPerRequest)} |`);
+    lines.push(`| GET /oauth-agent/session errors | ${r.agent.sessionErrors ?? '–'} |`);
+    lines.push(`| floor: GET /healthz (a bare Next route handler) req/s | ${f(r.agent.healthzRequestsPerSecond)} |`);
+    lines.push(`| floor: GET /healthz CPU µs/req | ${f(r.agent.healthzCpuUsPerRequest)} |`);
     if (r.agent.loginEnd) {
       lines.push(`| login/end total, median ms | ${f(r.agent.loginEnd.medianTotalMs, 1)} |`);
       lines.push(`| login/end outside the token endpoint, median ms | ${f(r.agent.loginEnd.medianOutsideMs, 1)} |`);
