@@ -1,21 +1,69 @@
 // Next.js configuration: only what the token handler needs, nothing that widens the attack surface.
-/** @type {import('next').NextConfig} */
-const nextConfig = {
-  poweredByHeader: false,
-  // Compression is left to the CDN / reverse proxy: Next gzips SSE and then buffers the whole
-  // stream (measured, architecture.md), which would break streamed API responses.
-  compress: false,
-  reactStrictMode: true,
-  images: { unoptimized: true },
-  async rewrites() {
-    return {
-      // SPA fallback: extension-less paths that no file, route or proxy answers get index.html.
-      // /api/* is never rewritten (it must fail closed when no route matches).
-      fallback: [
-        { source: '/:path((?!api(?:/|$)|oauth-agent(?:/|$)|healthz$|readyz$)[^.]*)', destination: '/index.html' },
-      ],
-    };
-  },
-};
+// A function of the phase (Next passes it) so that only `next build` emits the standalone output:
+// `next start` would otherwise warn on every start although it runs the same build fine.
 
-export default nextConfig;
+// The demo SPA and any Vite/React build load only same-origin files, with no inline script or style.
+const CSP = [
+  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
+  "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'", "object-src 'none'",
+].join('; ');
+
+// Sent on every response Next produces (pages, static files, agent and API JSON, 404s).
+const SECURITY_HEADERS = [
+  { key: 'Content-Security-Policy', value: CSP },
+  // Stops a browser from sniffing a JSON or text response into HTML or script.
+  { key: 'X-Content-Type-Options', value: 'nosniff' },
+  // Authorization responses put code/state in the URL: never leak them to other sites via Referer.
+  { key: 'Referrer-Policy', value: 'no-referrer' },
+  // Clickjacking: frame-ancestors for current browsers, X-Frame-Options for old ones.
+  { key: 'X-Frame-Options', value: 'DENY' },
+  { key: 'Cross-Origin-Opener-Policy', value: 'same-origin' },
+  // Always sent: headers() is fixed at build time while PUBLIC_ORIGIN is read at run time, and a
+  // non-loopback PUBLIC_ORIGIN must be https (lib/config.ts). Over plain http (localhost development)
+  // browsers ignore it (RFC 6797 §8.1), so it only ever takes effect on the https origin.
+  { key: 'Strict-Transport-Security', value: 'max-age=31536000; includeSubDomains' },
+];
+
+// Paths whose Cache-Control belongs to their owner: the agent and proxy set no-store themselves,
+// and Next's own /_next/* assets carry their build hash and Next's immutable caching.
+const OWN_CACHE_CONTROL = '_next/|api(?:/|$)|oauth-agent(?:/|$)|healthz$|readyz$';
+
+// A fingerprinted asset under /assets/: `<name>-<hash>.<ext>` as Vite/Rollup emit it, the hash being
+// 8+ base64url characters with at least one digit (so `app-settings.css` is not taken for a hash).
+const FINGERPRINTED_ASSET = '/assets/:file([^/]*-(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9]+)';
+
+/** @param {string} phase */
+export default function nextConfig(phase) {
+  /** @type {import('next').NextConfig} */
+  const config = {
+    poweredByHeader: false,
+    // Compression is left to the CDN / reverse proxy: Next gzips SSE and then buffers the whole
+    // stream (measured, architecture.md), which would break streamed API responses.
+    compress: false,
+    reactStrictMode: true,
+    // /_next/image would fetch and re-encode URLs on request: unoptimized makes it answer 404.
+    images: { unoptimized: true },
+    // The container ships .next/standalone (traced node_modules only); see README "Deploy".
+    ...(phase === 'phase-production-build' ? { output: 'standalone' } : {}),
+    async headers() {
+      return [
+        { source: '/:path*', headers: SECURITY_HEADERS },
+        // index.html (also when served for a client-side route) and every unhashed file: revalidate
+        // on each use, so a deployment is picked up at once.
+        { source: `/:path((?!${OWN_CACHE_CONTROL}).*)`, headers: [{ key: 'Cache-Control', value: 'no-cache' }] },
+        // Later rules win: a fingerprinted file never changes under its name.
+        { source: FINGERPRINTED_ASSET, headers: [{ key: 'Cache-Control', value: 'public, max-age=31536000, immutable' }] },
+      ];
+    },
+    async rewrites() {
+      return {
+        // SPA fallback: paths without a dot that no file, route or proxy answers get index.html.
+        // /api/*, /oauth-agent/* and Next's /_next/* are never rewritten (they must fail closed).
+        fallback: [
+          { source: '/:path((?!_next/|api(?:/|$)|oauth-agent(?:/|$)|healthz$|readyz$)[^.]*)', destination: '/index.html' },
+        ],
+      };
+    },
+  };
+  return config;
+}

@@ -1,9 +1,7 @@
-// Next.js 16 request interception (the convention formerly named middleware.ts).
-// Until the OAuth Proxy lands, /api/* fails closed with the contract's 404.
-import { NextResponse } from 'next/server';
+// Next.js 16 request interception (the convention formerly named middleware.ts): transport A of the
+// OAuth Proxy. Every /api/* request is decided by the shared policy and forwarded with fetch.
+import { forwardWithFetch } from './lib/oauth-proxy/forward-with-fetch';
 
-export function proxy(): Response {
-  return NextResponse.json({ code: 'not_found', message: 'No API route matches this path' }, { status: 404, headers: { 'cache-control': 'no-store' } });
-}
+export const proxy = (request: Request): Promise<Response> => forwardWithFetch(request);
 
 export const config = { matcher: ['/api/:path*'] };

@@ -1,20 +1,35 @@
 // The Node server entry (`npm start`): one HTTP server in front of Next's request handler.
-// The OAuth Proxy's fast path mounts here, before Next (README "Two transports").
-import { createServer } from 'node:http';
+// /api/* and its WebSocket upgrades are served first by the OAuth Proxy's Node transport
+// (server/api-proxy.ts, README "Two transports"); everything else goes to Next.
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { validateAtStartup } from '../lib/startup';
 import { log } from '../lib/log';
+import { ApiProxy, isApiPath } from './api-proxy';
 
 const config = validateAtStartup();
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const app = next({ dev: false, dir: projectDir, port: config.port });
+// Next attaches its own 'upgrade' listener to the server it is given (or finds on the first request)
+// and ends every upgrade it does not route itself, /api/* WebSockets included. It gets a relay that
+// only ever sees the upgrades that are not ours.
+const nextUpgrades = new EventEmitter();
+const app = next({ dev: false, dir: projectDir, port: config.port, httpServer: nextUpgrades as unknown as Server });
 await app.prepare();
 const handle = app.getRequestHandler();
+const apiProxy = new ApiProxy(config);
 
-const server = createServer((req, res) => {
-  void handle(req, res);
+// 64 KiB of headers: session cookies of large tokens are chunked across several 4 KB cookies.
+// Beyond it Node answers 431 itself.
+const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+  if (isApiPath(req.url)) apiProxy.handle(req, res);
+  else void handle(req, res);
+});
+server.on('upgrade', (req, socket, head) => {
+  if (isApiPath(req.url)) apiProxy.upgrade(req, socket, head);
+  else if (!nextUpgrades.emit('upgrade', req, socket, head)) socket.destroy();
 });
 
 server.listen(config.port, () => log('info', 'server_started', { port: config.port, transport: 'node' }));
@@ -27,6 +42,7 @@ function shutdown(signal: string): void {
   // Stop accepting, let in-flight requests finish, then exit; a stuck request cannot hold us forever.
   server.close(() => process.exit(0));
   server.closeIdleConnections();
+  apiProxy.close();
   setTimeout(() => process.exit(0), 25_000).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,0 +1,47 @@
+// The stack the proxy suites share: the local identity server and sample API, and the built BFF on
+// both transports, with a route table that has no `/api` catch-all (so unlisted prefixes are 404)
+// and one route to a port where nothing listens (502).
+import { freePort } from '../harness/free-port';
+import { randomCookieKey, startBff, type RunningBff, type Transport } from '../harness/start-bff';
+import { sessionFromIdp, type TestSession } from '../harness/session-from-idp';
+import { startLocalStack, type LocalStack } from '../servers/start-local-stack';
+
+export interface ProxyStack {
+  local: LocalStack;
+  bffs: Record<Transport, RunningBff>;
+  deadPort: number;
+  session(transport: Transport, username?: string): Promise<TestSession>;
+  /** What the sample API received, oldest first (its canary log over HTTP). */
+  upstreamLog(): Promise<Array<{ method: string; path: string; url: string; query: Record<string, unknown>; headers: Record<string, string | string[]>; rawHeaders: Array<[string, string]> }>>;
+  clearUpstreamLog(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startProxyStack(env: Record<string, string> = {}, transports: Transport[] = ['node', 'next']): Promise<ProxyStack> {
+  const ports = await Promise.all(transports.map(() => freePort()));
+  const deadPort = await freePort();
+  const local = await startLocalStack({ idpPort: 0, apiPort: 0, bffOrigins: ports.map((p) => `http://localhost:${p}`) });
+  const cookieKeys = randomCookieKey();
+  const apiRoutes = `/api/orders=${local.apiUrl}/v1,/api/data=${local.apiUrl},/api/down=http://127.0.0.1:${deadPort}`;
+  const started: RunningBff[] = [];
+  try {
+    for (const [i, transport] of transports.entries()) {
+      started.push(await startBff({ transport, port: ports[i]!, issuer: local.issuer, apiRoutes, cookieKeys, env }));
+    }
+  } catch (err) {
+    await Promise.all(started.map((b) => b.stop()));
+    await local.close();
+    throw err;
+  }
+  const bffs = Object.fromEntries(started.map((b) => [b.transport, b])) as Record<Transport, RunningBff>;
+  return {
+    local, bffs, deadPort,
+    session: (transport, username) => sessionFromIdp({ issuer: local.issuer, bffOrigin: bffs[transport].origin, cookieKeys, username }),
+    upstreamLog: async () => (await fetch(`${local.apiUrl}/__log`)).json() as never,
+    clearUpstreamLog: async () => { await fetch(`${local.apiUrl}/__log`, { method: 'DELETE' }); },
+    async close() {
+      await Promise.all(started.map((b) => b.stop()));
+      await local.close();
+    },
+  };
+}

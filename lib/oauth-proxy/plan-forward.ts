@@ -1,0 +1,118 @@
+// The OAuth Proxy's policy, shared by both transports (architecture.md "one policy"): from what the
+// request says to either a forward plan or a contract error. Pure apart from the clock and the
+// process-wide config/codec; no I/O, no framework.
+import type { ApiRoute, Config } from '../config';
+import { unauthorized } from '../errors';
+import { CookieJar } from '../cookies/cookie-jar';
+import { SessionCookies, nowSeconds } from '../cookies/session-cookies';
+import { assertCsrf, assertTrustedOrigin, csrfHeaderName, isSafeMethod } from '../security/request-guards';
+import { assertSafeApiPath, matchApiRoute, splitRequestTarget } from './api-path';
+import { buildUpstreamHeaders, type RequestHeaders } from './request-headers';
+
+export interface ProxyRequest {
+  method: string;
+  /** The request-target as received: raw path and query, e.g. `/api/orders/1?x=%20y`. */
+  target: string;
+  headers: RequestHeaders;
+  /** The peer's address, when the transport knows it (the Node transport does; proxy.ts does not). */
+  clientAddress?: string;
+  /** A WebSocket handshake (Node transport). */
+  upgrade?: boolean;
+}
+
+export interface ProxySession {
+  sid: string;
+  accessToken: string;
+  /** Unix seconds. */
+  accessTokenExpiresAt: number;
+}
+
+export interface ForwardPlan {
+  kind: 'forward';
+  route: ApiRoute;
+  /** Upstream base + the original remainder + the original query. */
+  upstreamUrl: URL;
+  /** Lower-case header record to send upstream (Host, one Bearer, X-Forwarded-*; nothing the drop-list names). */
+  headers: Record<string, string>;
+  session: ProxySession;
+  /** Contract §3: refresh before forwarding (issue 6 slots in here; for now adapters forward as is). */
+  needsRefresh: boolean;
+}
+
+/**
+ * Decides whether a request may go upstream and how. Throws ThError: 401 unauthorized_request,
+ * 400 invalid_request, 404 not_found. Order: origin (cheap, and a cross-site request learns nothing
+ * else), path, route, session, CSRF.
+ */
+export function planForward(req: ProxyRequest, config: Config, cookies = proxySessionCookies(config), now = nowSeconds()): ForwardPlan {
+  const method = req.method.toUpperCase();
+  // W3C Fetch Metadata §2 / OWASP CSRF cheat sheet: same-origin only, for every method.
+  assertTrustedOrigin(req.headers, method, config.publicOrigin);
+
+  const { path, query } = splitRequestTarget(req.target);
+  const decodedPath = assertSafeApiPath(path);
+  const { route, remainder } = matchApiRoute(path, decodedPath, config.apiRoutes);
+
+  const session = openProxySession(req.headers, cookies);
+  if (!isSafeMethod(method)) assertCsrf(req.headers, config.cookiePrefix, session.csrf);
+
+  const upstreamUrl = new URL(route.upstream + remainder + query);
+  const headers = buildUpstreamHeaders(req.headers, {
+    csrfHeader: csrfHeaderName(config.cookiePrefix),
+    accessToken: session.accessToken,
+    upstreamHost: upstreamUrl.host,
+    publicOrigin: publicOriginUrl(config),
+    clientAddress: req.clientAddress,
+    trustProxy: config.trustProxy,
+    upgrade: req.upgrade,
+  });
+  return {
+    kind: 'forward',
+    route,
+    upstreamUrl,
+    headers,
+    session: { sid: session.sid, accessToken: session.accessToken, accessTokenExpiresAt: session.accessTokenExpiresAt },
+    needsRefresh: accessTokenNeedsRefresh(session.accessTokenExpiresAt, config.refreshMarginSeconds, now),
+  };
+}
+
+/**
+ * Opens only the two cookies the proxy needs (2 AES-GCM decrypts): the CSRF cookie for the session id
+ * and CSRF token, and the access-token cookie, which must carry the same session id.
+ */
+function openProxySession(headers: RequestHeaders, cookies: SessionCookies): ProxySession & { csrf: string } {
+  const jar = new CookieJar(headers.get('cookie'));
+  const csrf = cookies.open(jar, 'csrf');
+  if (csrf.status !== 'ok') throw unauthorized('No valid session');
+  const at = cookies.open(jar, 'at', csrf.value.s);
+  if (at.status !== 'ok' || !at.value.v) throw unauthorized('No valid session');
+  return { sid: csrf.value.s, csrf: csrf.value.v, accessToken: at.value.v, accessTokenExpiresAt: at.value.x ?? 0 };
+}
+
+/**
+ * Contract §3: refresh when the token has expired or expires within REFRESH_MARGIN_SECONDS, the margin
+ * capped at half the token's lifetime when that is known (a 60 s token is not refreshed at once).
+ */
+export function accessTokenNeedsRefresh(expiresAt: number, marginSeconds: number, now = nowSeconds(), lifetimeSeconds?: number): boolean {
+  const margin = lifetimeSeconds === undefined ? marginSeconds : Math.min(marginSeconds, lifetimeSeconds / 2);
+  return expiresAt - now <= margin;
+}
+
+// Process-wide, keyed by config: Next's bundles and dist/server.mjs each load their own lib/ copy.
+const COOKIES_SLOT = Symbol.for('next-token-handler.proxy-session-cookies');
+const ORIGIN_SLOT = Symbol.for('next-token-handler.proxy-public-origin');
+type Slot = { [COOKIES_SLOT]?: WeakMap<Config, SessionCookies>; [ORIGIN_SLOT]?: WeakMap<Config, URL> };
+
+export function proxySessionCookies(config: Config): SessionCookies {
+  const map = ((globalThis as Slot)[COOKIES_SLOT] ??= new WeakMap());
+  let cookies = map.get(config);
+  if (!cookies) map.set(config, (cookies = new SessionCookies(config)));
+  return cookies;
+}
+
+function publicOriginUrl(config: Config): URL {
+  const map = ((globalThis as Slot)[ORIGIN_SLOT] ??= new WeakMap());
+  let url = map.get(config);
+  if (!url) map.set(config, (url = new URL(config.publicOrigin)));
+  return url;
+}

@@ -1,0 +1,74 @@
+// Which upstream response headers reach the browser (contract §3 "Never returned"): an upstream's
+// status and body pass untouched; its cookies, hop-by-hop headers and its address never do.
+import type { ApiRoute } from '../config';
+
+export type HeaderValue = string | string[];
+
+const DROPPED = new Set([
+  // The browser's cookie jar for this origin belongs to the token handler (session fixation, and an
+  // upstream cookie would ride along on every later request to every other upstream).
+  'set-cookie', 'set-cookie2',
+  // RFC 9110 §7.6.1: hop-by-hop. The transport frames the response for its own connection.
+  'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate',
+]);
+// Next.js internals (`x-middleware-rewrite: <upstream URL>` when an upstream is itself a Next app).
+const DROPPED_PREFIXES = ['x-middleware-', 'x-nextjs-'];
+
+export interface ResponseHeaderContext {
+  route: ApiRoute;
+  /** The upstream URL this request went to (resolves relative Location values). */
+  upstreamUrl: URL;
+  publicOrigin: string;
+}
+
+/**
+ * The headers to send to the browser. `Location`/`Content-Location` pointing into the route's upstream
+ * base are rewritten to the public path (the redirect still works, the address is not revealed); one
+ * pointing elsewhere on the upstream's origin is dropped; any other header that names the upstream's
+ * address is dropped. `Cache-Control: no-store` is added when the upstream sets no caching policy,
+ * since the response was produced with the user's token (security.md).
+ */
+export function filterUpstreamResponseHeaders(
+  entries: Iterable<readonly [string, HeaderValue | undefined]>, ctx: ResponseHeaderContext,
+): Record<string, HeaderValue> {
+  const named = new Set<string>();
+  const list: Array<[string, HeaderValue]> = [];
+  for (const [rawName, value] of entries) {
+    if (value === undefined) continue;
+    const name = rawName.toLowerCase();
+    if (name === 'connection') for (const n of String(value).split(',')) named.add(n.trim().toLowerCase());
+    list.push([name, value]);
+  }
+  const upstreamHost = ctx.upstreamUrl.host;
+  const out: Record<string, HeaderValue> = {};
+  for (const [name, value] of list) {
+    if (DROPPED.has(name) || named.has(name) || DROPPED_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (name === 'location' || name === 'content-location') {
+      const mapped = toPublicLocation(String(value), ctx);
+      if (mapped !== undefined) out[name] = mapped;
+      continue;
+    }
+    if (revealsHost(value, upstreamHost)) continue;
+    out[name] = value;
+  }
+  if (!('cache-control' in out)) out['cache-control'] = 'no-store';
+  return out;
+}
+
+/** Rewrites a location on the upstream back to the public origin; undefined = drop it. */
+export function toPublicLocation(location: string, ctx: ResponseHeaderContext): string | undefined {
+  let url: URL;
+  try { url = new URL(location, ctx.upstreamUrl); } catch { return undefined; }
+  if (url.origin !== ctx.upstreamUrl.origin) return location; // another site: passed as the upstream meant it
+  const base = new URL(ctx.route.upstream);
+  const basePath = base.pathname === '/' ? '' : base.pathname;
+  if (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`)) return undefined;
+  const rest = url.pathname.slice(basePath.length);
+  return `${ctx.publicOrigin}${ctx.route.prefix}${rest}${url.search}${url.hash}`;
+}
+
+function revealsHost(value: HeaderValue, host: string): boolean {
+  const values = Array.isArray(value) ? value : [value];
+  // `//host` catches URLs; a bare host:port is specific enough to search for on its own.
+  return values.some((v) => v.includes(`//${host}`) || (host.includes(':') && v.includes(host)));
+}

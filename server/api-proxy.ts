@@ -1,0 +1,200 @@
+// Transport B: /api/* and its WebSocket upgrades, served before Next by http-proxy-middleware (the one
+// module of ours that imports it) with a keep-alive agent per upstream. Bodies stream both ways; the
+// shared policy (lib/oauth-proxy) decides, this file only moves bytes and enforces limits in flight.
+import { Agent as HttpAgent, ServerResponse, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createProxyMiddleware, type Plugin, type RequestHandler } from 'http-proxy-middleware';
+import type { Config } from '../lib/config';
+import { badRequest, toErrorResponse, unauthorized } from '../lib/errors';
+import { log } from '../lib/log';
+import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
+import { filterUpstreamResponseHeaders } from '../lib/oauth-proxy/response-headers';
+import { BodyTooLargeError, payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
+import { NodeRequestHeaders } from './node-request-headers';
+import { writeSocketResponse, writeWebResponse } from './write-response';
+
+/** One request in flight: what the plugin hooks need to find from `req`. */
+interface Exchange {
+  plan: ForwardPlan;
+  res?: ServerResponse;
+  proxyReq?: ClientRequest;
+  timer?: NodeJS.Timeout;
+  /** Set once the exchange has failed; the upstream call is aborted with it as soon as it exists. */
+  failed?: Error;
+}
+
+const exchanges = new WeakMap<IncomingMessage, Exchange>();
+
+export const isApiPath = (url: string | undefined) =>
+  url !== undefined && (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'));
+
+export class ApiProxy {
+  private readonly proxies = new Map<string, RequestHandler>();
+  private readonly upgraded = new Set<Duplex>();
+
+  constructor(private readonly config: Config) {}
+
+  /** Serves one /api/* request: refused with the contract's JSON, or streamed to its upstream. */
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    let plan: ForwardPlan;
+    try {
+      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress }, this.config);
+      checkBodyFraming(req, this.config.maxBodyBytes);
+    } catch (err) {
+      this.reply(req, res, err);
+      return;
+    }
+    // Issue 6 slots in here: `if (plan.needsRefresh) { await refresh; plan.headers.authorization = ...; res.appendHeader('set-cookie', ...) }`.
+    this.forward(req, res, plan);
+  }
+
+  /** WebSocket handshakes on /api/*: only from PUBLIC_ORIGIN with a valid session (RFC 6455 §10.2). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    let plan: ForwardPlan;
+    try {
+      // Browsers send Origin on every handshake and no CSRF header can be added: Origin is the check.
+      if (req.headers.origin !== this.config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
+      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, this.config);
+    } catch (err) {
+      void writeSocketResponse(socket, toErrorResponse(err, { transport: 'node', path: pathOf(req), websocket: true }));
+      return;
+    }
+    exchanges.set(req, { plan });
+    req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
+    req.headers = plan.headers;
+    this.upgraded.add(socket);
+    socket.once('close', () => this.upgraded.delete(socket));
+    this.proxyFor(plan.upstreamUrl, true).upgrade?.(req, socket as Socket, head);
+  }
+
+  /** SIGTERM: open WebSockets are closed; in-flight HTTP exchanges keep their upstream sockets until done. */
+  close(): void {
+    for (const socket of this.upgraded) socket.end();
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, plan: ForwardPlan): void {
+    const ex: Exchange = { plan, res };
+    exchanges.set(req, ex);
+    const started = performance.now();
+    const chunked = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined;
+    req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
+    req.headers = plan.headers;
+    // Node frames a body it has no length for only when told to; unframed bytes would be read upstream as a new request.
+    if (chunked) req.headers['transfer-encoding'] = 'chunked';
+
+    // UPSTREAM_TIMEOUT_MS counts from the last request byte to the response headers (an upload in
+    // progress keeps it alive); streams are not cut once headers have arrived.
+    ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
+    let received = 0;
+    const limit = this.config.maxBodyBytes;
+    req.pause(); // nothing flows until the proxy pipes, so this listener sees every chunk first
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) this.abort(req, ex, new BodyTooLargeError());
+      else if (!ex.failed) ex.timer?.refresh();
+    });
+    res.once('close', () => {
+      clearTimeout(ex.timer);
+      // The browser left (e.g. closed an SSE stream): stop the upstream too.
+      if (!res.writableFinished) ex.proxyReq?.destroy();
+      log('debug', 'api_forwarded', { transport: 'node', route: plan.route.prefix, status: res.statusCode, ms: Math.round(performance.now() - started) });
+    });
+    void this.proxyFor(plan.upstreamUrl)(req, res, (err?: unknown) => this.abort(req, ex, err instanceof Error ? err : new Error('not proxied')));
+  }
+
+  /** Ends an exchange once: the upstream call is aborted, and the browser gets the contract's error. */
+  private abort(req: IncomingMessage, ex: Exchange, err: Error): void {
+    clearTimeout(ex.timer);
+    if (ex.failed) return;
+    ex.failed = err;
+    req.unpipe();
+    req.resume(); // keep reading so the 413 can be delivered; the connection closes after it
+    ex.proxyReq?.destroy(err);
+    if (ex.res) this.reply(req, ex.res, err);
+  }
+
+  private reply(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const response = toErrorResponse(toUpstreamError(err), { transport: 'node', method: req.method, path: pathOf(req) });
+    // A body still on its way would otherwise be read as the next request on this connection.
+    const close = !req.complete;
+    if (close) req.resume();
+    void writeWebResponse(res, response, { close });
+  }
+
+  private proxyFor(upstream: URL, websocket = false): RequestHandler {
+    const key = `${websocket ? 'ws' : 'http'} ${upstream.origin}`;
+    let proxy = this.proxies.get(key);
+    if (!proxy) {
+      // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (architecture.md).
+      // A WebSocket owns its upstream connection for good: handshakes get a fresh one, not a pooled socket.
+      const agent = websocket ? undefined : upstream.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+      proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
+        target: upstream.origin,
+        agent,
+        toProxy: true, // use req.url (the policy's upstream path) verbatim: no url.parse re-encoding
+        xfwd: false, // X-Forwarded-* come from the policy, never from the client
+        changeOrigin: false, // Host is in the policy's headers
+        followRedirects: false, // contract §3: upstream redirects are passed, never followed
+        ejectPlugins: true,
+        plugins: [this.hooks],
+      });
+      this.proxies.set(key, proxy);
+    }
+    return proxy;
+  }
+
+  private readonly hooks: Plugin<IncomingMessage, ServerResponse> = (proxyServer) => {
+    proxyServer.on('proxyReq', (proxyReq, req) => {
+      const ex = exchanges.get(req);
+      if (!ex) return;
+      ex.proxyReq = proxyReq;
+      if (ex.failed) proxyReq.destroy(ex.failed);
+    });
+    proxyServer.on('proxyRes', (proxyRes, req) => {
+      const ex = exchanges.get(req);
+      if (!ex) return;
+      clearTimeout(ex.timer);
+      proxyRes.headers = filterUpstreamResponseHeaders(Object.entries(proxyRes.headers), {
+        route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: this.config.publicOrigin,
+      }) as IncomingMessage['headers'];
+    });
+    proxyServer.on('proxyReqWs', (proxyReq, req) => {
+      const ex = exchanges.get(req);
+      if (ex) ex.proxyReq = proxyReq;
+      // Runs before http-proxy copies the handshake response onto the browser's socket.
+      const strip = (r: IncomingMessage) => {
+        for (const name of Object.keys(r.headers)) {
+          if (name === 'set-cookie' || name.startsWith('x-middleware-') || name.startsWith('x-nextjs-')) delete r.headers[name];
+        }
+      };
+      proxyReq.prependListener('response', strip);
+      proxyReq.prependListener('upgrade', strip);
+    });
+    proxyServer.on('error', (err, req, target) => {
+      const ex = exchanges.get(req);
+      if (target instanceof ServerResponse) {
+        if (ex) this.abort(req, ex, err); else this.reply(req, target, err);
+        return;
+      }
+      // A WebSocket whose upstream failed: browsers cannot read a handshake error body, so log and close.
+      toErrorResponse(toUpstreamError(err), { transport: 'node', path: pathOf(req), websocket: true });
+      (target as Duplex | undefined)?.destroy();
+    });
+  };
+}
+
+/**
+ * 413 before any upstream is contacted when Content-Length is over MAX_BODY_BYTES. A chunked DELETE or
+ * OPTIONS body cannot be forwarded framed by http-proxy (it forces Content-Length: 0 on those), so it is refused.
+ */
+function checkBodyFraming(req: IncomingMessage, limit: number): void {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && !(Number(declared) <= limit)) throw payloadTooLarge();
+  if (declared === undefined && req.headers['transfer-encoding'] !== undefined && (req.method === 'DELETE' || req.method === 'OPTIONS')) {
+    throw badRequest('A DELETE or OPTIONS body needs a Content-Length');
+  }
+}
+
+const pathOf = (req: IncomingMessage) => (req.url ?? '').split('?')[0];

@@ -1,0 +1,35 @@
+// Writes a Web Response (as toErrorResponse produces) onto Node's raw response or an upgrade socket.
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+function nodeHeaders(response: Response): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => { if (name !== 'set-cookie') out[name] = value; });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) out['set-cookie'] = cookies;
+  return out;
+}
+
+/** Sends `response` unless headers already went out; then the only honest signal left is a reset. */
+export async function writeWebResponse(res: ServerResponse, response: Response, opts: { close?: boolean } = {}): Promise<void> {
+  const body = Buffer.from(await response.arrayBuffer());
+  if (res.headersSent || res.destroyed) { res.destroy(); return; }
+  const headers = nodeHeaders(response);
+  headers['content-length'] = String(body.length);
+  if (opts.close) headers.connection = 'close';
+  res.writeHead(response.status, headers);
+  res.end(body);
+}
+
+/** Answers a refused WebSocket handshake with a plain HTTP response, then closes the socket. */
+export async function writeSocketResponse(socket: Duplex, response: Response): Promise<void> {
+  const body = Buffer.from(await response.arrayBuffer());
+  if (socket.destroyed) return;
+  const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? ''}`];
+  for (const [name, value] of Object.entries(nodeHeaders(response))) {
+    for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
+  }
+  lines.push(`content-length: ${body.length}`, 'connection: close');
+  socket.once('finish', () => socket.destroy());
+  socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
+}
