@@ -1,7 +1,8 @@
 // `npm run bench [-- --quick] [-- --only a,b] [-- --out file.json]`: starts everything on 127.0.0.1,
 // drives each variant with a separate autocannon process (interleaved A B A B, each after a
 // warm-up), and writes a JSON report under bench/results/ plus Markdown tables on stdout.
-// Sections for --only: the variant names, `codec`, `agent`, `coldstart`. Nothing here asserts timings.
+// Sections for --only: the variant names, `codec`, `agent`, `coldstart`. `--cpu-prof <dir>` writes a
+// V8 CPU profile of every proxy process into <dir> (open in Chrome DevTools). Nothing here asserts timings.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -21,6 +22,7 @@ import { runColdStarts } from './lib/cold-start';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const argValue = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const cpuProfDir = argValue('--cpu-prof');
 const only = argValue('--only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
 const SECTIONS = [...VARIANTS, 'codec', 'agent', 'coldstart'];
 for (const s of only ?? []) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (one of ${SECTIONS.join(', ')})`);
@@ -67,7 +69,8 @@ try {
   const nextAuthSecret = randomBytes(32).toString('hex');
   const servers = new Map<Variant, RunningServer>();
   for (const v of variants) {
-    const spec = serverSpec(v, { port: ports.get(v)!, upstream: upstreamUrl, issuer: local?.issuer ?? '', cookieKeys, nextAuthSecret });
+    const spec = serverSpec(v, { port: ports.get(v)!, upstream: upstreamUrl, issuer: local?.issuer ?? '', cookieKeys, nextAuthSecret,
+      nodeFlags: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`, `--cpu-prof-name=${v}.cpuprofile`] : [] });
     if (!spec) continue;
     log(`starting ${v} ...`);
     const s = await startServer(spec);

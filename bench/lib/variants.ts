@@ -90,6 +90,8 @@ export interface ServerContext {
   issuer: string;
   cookieKeys: string;
   nextAuthSecret: string;
+  /** Extra `node` flags for the proxies (e.g. --cpu-prof), from `--cpu-prof <dir>`. */
+  nodeFlags: string[];
 }
 
 /** Entries compiled by compileBenchServer before anything starts. */
@@ -97,6 +99,11 @@ export const BENCH_SERVER_SOURCES = ['bench/upstream.ts', 'bench/servers/bare-hp
 
 /** The process a variant starts (`direct` starts none: it is the upstream itself). */
 export function serverSpec(variant: Variant, ctx: ServerContext): ServerSpec | undefined {
+  const spec = baseServerSpec(variant, ctx);
+  return spec && { ...spec, args: [...ctx.nodeFlags, ...spec.args] };
+}
+
+function baseServerSpec(variant: Variant, ctx: ServerContext): ServerSpec | undefined {
   const benchEnv = { ...baseEnv(), BENCH_UPSTREAM: ctx.upstream };
   switch (variant) {
     case 'direct': return undefined;
