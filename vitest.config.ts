@@ -2,8 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['lib/**/*.test.ts', 'server/**/*.test.ts', 'e2e/**/*.test.ts', 'scripts/**/*.test.ts'],
-    exclude: ['e2e/browser/**', 'node_modules/**'],
+    include: ['lib/**/*.test.ts', 'server/**/*.test.ts', 'e2e/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
+    exclude: ['e2e/browser/**', 'node_modules/**', 'bench/apps/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: API-level files start real servers; two at a time keeps them from starving.

@@ -1,0 +1,3 @@
+import { benchNextConfig } from '../shared-next-config.mjs';
+
+export default benchNextConfig;
