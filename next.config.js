@@ -2,27 +2,16 @@
 // A function of the phase (Next passes it) so that only `next build` emits the standalone output:
 // `next start` would otherwise warn on every start although it runs the same build fine.
 
-// The demo SPA and any Vite/React build load only same-origin files, with no inline script or style.
-const CSP = [
-  "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'", "object-src 'none'",
-].join('; ');
+import { securityHeadersFor, sendsStrictTransportSecurity } from './lib/security/security-headers.mjs';
+
+// headers() is fixed at build time, while PUBLIC_ORIGIN is read at run time. So `next start` and
+// Vercel send Strict-Transport-Security exactly when the build saw an https PUBLIC_ORIGIN (RFC 6797
+// §7.2: never over http); instrumentation.ts refuses to start when the run-time PUBLIC_ORIGIN's
+// scheme disagrees. The Node server entry sets the same headers per request from the run-time value.
+const BUILD_PUBLIC_ORIGIN = process.env.PUBLIC_ORIGIN;
 
 // Sent on every response Next produces (pages, static files, agent and API JSON, 404s).
-const SECURITY_HEADERS = [
-  { key: 'Content-Security-Policy', value: CSP },
-  // Stops a browser from sniffing a JSON or text response into HTML or script.
-  { key: 'X-Content-Type-Options', value: 'nosniff' },
-  // Authorization responses put code/state in the URL: never leak them to other sites via Referer.
-  { key: 'Referrer-Policy', value: 'no-referrer' },
-  // Clickjacking: frame-ancestors for current browsers, X-Frame-Options for old ones.
-  { key: 'X-Frame-Options', value: 'DENY' },
-  { key: 'Cross-Origin-Opener-Policy', value: 'same-origin' },
-  // Always sent: headers() is fixed at build time while PUBLIC_ORIGIN is read at run time, and a
-  // non-loopback PUBLIC_ORIGIN must be https (lib/config.ts). Over plain http (localhost development)
-  // browsers ignore it (RFC 6797 §8.1), so it only ever takes effect on the https origin.
-  { key: 'Strict-Transport-Security', value: 'max-age=31536000; includeSubDomains' },
-];
+const SECURITY_HEADERS = securityHeadersFor(BUILD_PUBLIC_ORIGIN).map(([key, value]) => ({ key, value }));
 
 // Paths whose Cache-Control belongs to their owner: the agent and proxy set no-store themselves,
 // and Next's own /_next/* assets carry their build hash and Next's immutable caching.
@@ -37,6 +26,8 @@ export default function nextConfig(phase) {
   /** @type {import('next').NextConfig} */
   const config = {
     poweredByHeader: false,
+    // Inlined at build time, read by instrumentation.ts to check the build against PUBLIC_ORIGIN.
+    env: { TH_BUILD_HSTS: sendsStrictTransportSecurity(BUILD_PUBLIC_ORIGIN) ? 'on' : 'off' },
     // Compression is left to the CDN / reverse proxy: Next gzips SSE and then buffers the whole
     // stream (measured, architecture.md), which would break streamed API responses.
     compress: false,

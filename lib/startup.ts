@@ -1,11 +1,28 @@
 // Start-up validation shared by `next start` (instrumentation.ts) and the Node server entry.
 import { ConfigError, getConfig, type Config } from './config';
 import { setLogLevel } from './log';
+import { sendsStrictTransportSecurity } from './security/security-headers.mjs';
+
+export interface StartupChecks {
+  /** The Node server entry sets the security headers per request; `next start` relies on the build's. */
+  transport?: 'node';
+  /** Whether the build's headers() send Strict-Transport-Security (next.config.js, TH_BUILD_HSTS). */
+  hstsInBuild?: boolean;
+}
+
+// On globalThis: the Node server entry (dist/server.mjs) and Next's bundle (instrumentation.ts) each
+// load their own copy of this module in one process; the entry marks the process before Next starts.
+const TRANSPORT_SLOT = Symbol.for('next-token-handler.transport');
+type Slot = { [TRANSPORT_SLOT]?: 'node' };
 
 /** Loads the configuration or stops the process with one message naming every bad variable. */
-export function validateAtStartup(): Config {
+export function validateAtStartup(checks: StartupChecks = {}): Config {
+  if (checks.transport) (globalThis as Slot)[TRANSPORT_SLOT] = checks.transport;
   try {
     const config = getConfig();
+    const hsts = checks.hstsInBuild === undefined ? undefined
+      : checkBuildStrictTransportSecurity(config.publicOrigin, checks.hstsInBuild, (globalThis as Slot)[TRANSPORT_SLOT]);
+    if (hsts) throw new ConfigError([hsts]);
     setLogLevel(config.logLevel);
     return config;
   } catch (err) {
@@ -15,4 +32,21 @@ export function validateAtStartup(): Config {
     }
     throw err;
   }
+}
+
+/**
+ * RFC 6797 §7.2: Strict-Transport-Security on every https response and never over http. The build's
+ * headers() fixed it from the PUBLIC_ORIGIN seen by `next build`; a different scheme at run time
+ * would either send it over http or silently leave an https site without it.
+ */
+export function checkBuildStrictTransportSecurity(publicOrigin: string, hstsInBuild: boolean, transport: 'node' | undefined): string | undefined {
+  const https = sendsStrictTransportSecurity(publicOrigin);
+  if (hstsInBuild && !https) {
+    return `PUBLIC_ORIGIN is ${publicOrigin}, but this build sends Strict-Transport-Security (it was built with an https PUBLIC_ORIGIN), which must never be sent over http: rebuild with PUBLIC_ORIGIN=${publicOrigin} npm run build`;
+  }
+  // The Node server entry adds the header itself at run time; only `next start` (and Vercel) depend on the build.
+  if (!hstsInBuild && https && transport !== 'node') {
+    return `PUBLIC_ORIGIN is ${publicOrigin}, but this build was made without an https PUBLIC_ORIGIN, so \`next start\` would not send Strict-Transport-Security: rebuild with PUBLIC_ORIGIN=${publicOrigin} npm run build (or run the Node server entry, npm start, which sets it at run time)`;
+  }
+  return undefined;
 }

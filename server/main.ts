@@ -8,9 +8,14 @@ import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { validateAtStartup } from '../lib/startup';
 import { log } from '../lib/log';
+import { securityHeadersFor } from '../lib/security/security-headers.mjs';
 import { ApiProxy, isApiPath } from './api-proxy';
+import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
 
-const config = validateAtStartup();
+const config = validateAtStartup({ transport: 'node' });
+// Per request from the run-time PUBLIC_ORIGIN (HSTS only on https, RFC 6797 §7.2), so one image
+// serves any origin; also on /api/* and our own answers, which never pass through Next's headers().
+const securityHeaders = securityHeadersFor(config.publicOrigin);
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Next attaches its own 'upgrade' listener to the server it is given (or finds on the first request)
 // and ends every upgrade it does not route itself, /api/* WebSockets included. It gets a relay that
@@ -24,7 +29,9 @@ const apiProxy = new ApiProxy(config);
 // 64 KiB of headers: session cookies of large tokens are chunked across several 4 KB cookies.
 // Beyond it Node answers 431 itself.
 const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+  for (const [name, value] of securityHeaders) res.setHeader(name, value);
   if (isApiPath(req.url)) apiProxy.handle(req, res);
+  else if (isUnsupportedMethodOnStatic(req.method, req.url)) refuseMethodOnStatic(req, res);
   else void handle(req, res);
 });
 server.on('upgrade', (req, socket, head) => {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/free-port';
-import { randomCookieKey } from '../harness/start-bff';
+import { browserHeaders, loginThroughBff } from '../harness/login-through-bff';
+import { randomCookieKey, type RunningBff } from '../harness/start-bff';
 import { startLocalStack, type LocalStack } from '../servers/start-local-stack';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -158,6 +159,24 @@ describe('the Dockerfile runtime stage, reproduced', () => {
     expect((await fetch(`${origin}/_next/image?url=%2Fassets%2Fdemo-49259c14.css&w=64&q=75`)).status).toBe(404);
   });
 
+  it('logs in through the OAuth Agent, calls the sample API through the OAuth Proxy and refreshes', async () => {
+    const bff = { origin } as RunningBff; // the harness's helpers only need the origin
+    const login = await loginThroughBff(bff, 'alice');
+    expect(login.body).toMatchObject({ handled: true, isLoggedIn: true });
+    const api = await fetch(`${origin}/api/echo?from=container`, { headers: browserHeaders(bff, login.cookies) });
+    expect(api.status).toBe(200);
+    const seen = await api.json() as { sub: string; query: Record<string, string>; headers: { authorization: string; cookie?: string } };
+    expect(seen.sub).toBe('alice');
+    expect(seen.query).toEqual({ from: 'container' });
+    expect(seen.headers.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(seen.headers.cookie).toBeUndefined();
+    const refresh = await fetch(`${origin}/oauth-agent/refresh`, { method: 'POST', headers: browserHeaders(bff, login.cookies, { 'x-th-csrf': login.csrf }) });
+    expect(refresh.status).toBe(204);
+    expect(refresh.headers.getSetCookie().length).toBeGreaterThan(0);
+    expect(logs.some((l) => l.includes('"event":"login_completed"'))).toBe(true);
+    expect(logs.join('\n')).not.toContain(seen.headers.authorization.slice('Bearer '.length));
+  });
+
   it('logs structured JSON lines and stops cleanly on SIGTERM', async () => {
     expect(logs.some((l) => l.includes('"event":"server_started"'))).toBe(true);
     const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
@@ -166,5 +185,4 @@ describe('the Dockerfile runtime stage, reproduced', () => {
     expect(logs.some((l) => l.includes('"event":"server_stopping"'))).toBe(true);
   });
 
-  it.todo('logs in through the container runtime and calls the sample API (once the OAuth Agent and Proxy land)');
 });

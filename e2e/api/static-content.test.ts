@@ -1,6 +1,7 @@
 // Issue 7: the SPA's static files, their caching and security headers, the index.html fallback for
 // client-side routes, Next features kept closed, and /readyz, on both transports of the built app.
 import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/free-port';
@@ -22,7 +23,8 @@ function expectSecurityHeaders(res: Response): void {
   expect(res.headers.get('referrer-policy')).toBe('no-referrer');
   expect(res.headers.get('x-frame-options')).toBe('DENY');
   expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
-  expect(res.headers.get('strict-transport-security')).toMatch(/^max-age=\d{8,}/);
+  // RFC 6797 §7.2: these stacks run on http://localhost, so never HSTS (strict-transport-security.test.ts has https).
+  expect(res.headers.get('strict-transport-security')).toBeNull();
   expect(res.headers.get('x-powered-by')).toBeNull();
 }
 
@@ -69,7 +71,7 @@ describe.each<Transport>(['node', 'next'])('static content (%s transport)', (tra
         const body = await res.text();
         expect(res.status, `${method} ${path}`).not.toBe(200);
         expect(body).not.toBe(INDEX_HTML);
-        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        expectSecurityHeaders(res);
       }
     },
   );
@@ -84,17 +86,39 @@ describe.each<Transport>(['node', 'next'])('static content (%s transport)', (tra
     expect(await canary()).toEqual(before);
   });
 
-  // There are no server actions; Next answers an unsafe method on a public/ file with a plain 500
-  // (it renders a pages-router /405 page that an App-Router-only build lacks): nothing runs, nothing leaks.
+  // There are no server actions. Next answers any method but GET/HEAD on a public/ file or the
+  // fallback with a plain-text 500 (it renders a pages-router /405 page that an App-Router-only build
+  // lacks); the Node server answers such requests itself with the contract's 405 before Next.
   it('a forged server-action POST runs nothing and reveals nothing', async () => {
     const res = await get('/', { method: 'POST', headers: { 'next-action': 'x'.repeat(40), 'content-type': 'text/plain;charset=UTF-8', origin: stack.bff(transport).origin }, body: '[]' });
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.headers.get('allow')).toMatch(/GET/);
+    expect(res.status).toBe(transport === 'node' ? 405 : 500);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
     const body = await res.text();
     expect(body).not.toBe(INDEX_HTML);
     expect(body).not.toMatch(/at .*\.js:\d+|node_modules|Error:/);
     expectSecurityHeaders(res);
   });
+
+  it.each([['POST', '/'], ['PUT', '/orders/42'], ['DELETE', ASSET], ['PATCH', '/index.html'], ['OPTIONS', '/'], ['POST', '/healthz'], ['POST', '/_next/static/x.js']])(
+    '%s %s: never the page; on the Node server the JSON 405 method_not_allowed',
+    async (method, path) => {
+      const res = await get(path, { method, ...(method === 'OPTIONS' || method === 'DELETE' ? {} : { headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(100_000) }) });
+      const body = await res.text();
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(body).not.toBe(INDEX_HTML);
+      expect(body).not.toMatch(/at .*\.js:\d+|node_modules/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      if (transport === 'node') {
+        expect(res.status).toBe(405);
+        expect(res.headers.get('allow')).toBe('GET, HEAD');
+        expect(res.headers.get('cache-control')).toBe('no-store');
+        expect(JSON.parse(body).code).toBe('method_not_allowed');
+        expectSecurityHeaders(res);
+      }
+      // The connection stays usable after an unread body (the Node server closes it rather than misparse).
+      expect((await get('/healthz')).status).toBe(200);
+    },
+  );
 
   it('/healthz and /readyz answer JSON with no-store and nosniff; ready while the identity server is up', async () => {
     const health = await get('/healthz');
@@ -109,22 +133,38 @@ describe.each<Transport>(['node', 'next'])('static content (%s transport)', (tra
 });
 
 describe('readiness follows the identity server', () => {
-  it.each<[Transport, string]>([
-    ['node', 'an issuer nobody listens on'],
-    ['next', 'an issuer that differs from the discovery metadata by a trailing slash'],
-  ])('%s transport: /readyz is 503 not_ready with %s, while /healthz stays 200', async (transport, _what) => {
-    const issuer = transport === 'node' ? `http://127.0.0.1:${await freePort()}` : `${stack.local.issuer}/`;
-    const bff = await startBff({ transport, port: await freePort(), issuer, apiRoutes: `/api=${stack.local.apiUrl}` });
-    try {
-      const ready = await fetch(`${bff.origin}/readyz`);
-      expect(ready.status).toBe(503);
-      expect(await ready.json()).toEqual({ status: 'not_ready' });
-      expect((await fetch(`${bff.origin}/healthz`)).status).toBe(200);
-      expect(bff.logs.some((l) => l.includes('"event":"readiness_failed"'))).toBe(true);
-    } finally {
-      await bff.stop();
-    }
+  // Accepts connections and never answers: only the 2 s discovery timeout ends the wait.
+  let hanging: Server;
+  let hangingIssuer: string;
+  beforeAll(async () => {
+    hanging = createServer(() => { /* silence */ });
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', () => r()));
+    hangingIssuer = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
   });
+  afterAll(() => { hanging?.close(); });
+
+  const issuers: Record<string, () => Promise<string>> = {
+    'an issuer nobody listens on': async () => `http://127.0.0.1:${await freePort()}`,
+    'an issuer that differs from the discovery metadata by a trailing slash': async () => `${stack.local.issuer}/`,
+    'an issuer that accepts connections and never answers': async () => hangingIssuer,
+  };
+  it.each((['node', 'next'] as const).flatMap((t) => Object.keys(issuers).map((what) => [t, what] as const)))(
+    '%s transport: /readyz is 503 not_ready with %s, while /healthz stays 200',
+    async (transport, what) => {
+      const bff = await startBff({ transport, port: await freePort(), issuer: await issuers[what]!(), apiRoutes: `/api=${stack.local.apiUrl}` });
+      try {
+        const started = Date.now();
+        const ready = await fetch(`${bff.origin}/readyz`);
+        expect(ready.status).toBe(503);
+        expect(await ready.json()).toEqual({ status: 'not_ready' });
+        expect(Date.now() - started).toBeLessThan(5_000);
+        expect((await fetch(`${bff.origin}/healthz`)).status).toBe(200);
+        expect(bff.logs.some((l) => l.includes('"event":"readiness_failed"'))).toBe(true);
+      } finally {
+        await bff.stop();
+      }
+    },
+  );
 
   // Last: it takes the shared identity server down.
   it('both transports turn not_ready once the identity server stops (after the short success cache)', async () => {
