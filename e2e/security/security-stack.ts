@@ -7,7 +7,7 @@ import { freePort } from '../harness/free-port';
 import type { Stack, StackOptions } from '../harness/stack';
 import { randomCookieKey, startBff, type RunningBff, type Transport } from '../harness/start-bff';
 import type { LoggedRequest } from '../servers/sample-api';
-import { startLocalStack } from '../servers/start-local-stack';
+import { startLocalStack, type LocalStack } from '../servers/start-local-stack';
 import { ResponseAudit } from './response-audit';
 
 export const TRANSPORTS: Transport[] = ['node', 'next'];
@@ -34,6 +34,8 @@ export interface SecurityStack {
 export interface SecurityStackOptions extends StackOptions {
   /** API_ROUTES from the sample API's URL (default `/api=<api>`), e.g. to give a route a base path. */
   routes?: (apiUrl: string) => string;
+  /** The BFFs' OIDC_ISSUER, e.g. a fault injector in front of the identity server (default: the identity server). */
+  issuer?: (local: LocalStack) => Promise<string>;
 }
 
 /** Like the harness's startStack (which it mirrors), plus a route table built from the API's URL. */
@@ -45,8 +47,9 @@ async function startRoutedStack(opts: SecurityStackOptions): Promise<Stack> {
   const apiRoutes = opts.routes?.(local.apiUrl) ?? `/api=${local.apiUrl}`;
   const bffs: RunningBff[] = [];
   try {
+    const issuer = opts.issuer ? await opts.issuer(local) : local.issuer;
     for (const [i, transport] of transports.entries()) {
-      bffs.push(await startBff({ transport, port: ports[i]!, issuer: local.issuer, apiRoutes, cookieKeys, env: opts.bffEnv }));
+      bffs.push(await startBff({ transport, port: ports[i]!, issuer, apiRoutes, cookieKeys, env: opts.bffEnv }));
     }
   } catch (err) {
     await Promise.all(bffs.map((b) => b.stop()));
@@ -91,6 +94,10 @@ export async function startSecurityStack(opts: SecurityStackOptions = {}): Promi
   };
   return s;
 }
+
+/** Set-Cookie lines that would give the browser a session cookie (removals excluded). */
+export const sessionCookiesSet = (setCookies: string[]) =>
+  setCookies.filter((l) => SESSION_COOKIES.some((n) => l.startsWith(`${n}=`) || l.startsWith(`${n}-`)) && !/Max-Age=0/.test(l));
 
 /** Identity-server events that mean the BFF used a session's tokens (refresh grant, UserInfo). */
 export const tokenUse = (events: Array<{ type: string; grantType?: string }>) =>
