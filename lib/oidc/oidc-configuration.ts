@@ -16,8 +16,16 @@ async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
   const insecure = new URL(oidc.issuer).protocol === 'http:';
   const configuration = await client.discovery(
     new URL(oidc.issuer), oidc.clientId, { client_secret: oidc.clientSecret }, await createClientAuthentication(oidc),
-    // RFC 9700 §2.6: plain http only when the configured issuer itself is http (local development).
-    { timeout: BACK_CHANNEL_TIMEOUT_SECONDS, ...(insecure ? { execute: [client.allowInsecureRequests] } : {}) },
+    {
+      timeout: BACK_CHANNEL_TIMEOUT_SECONDS,
+      execute: [
+        // OIDC Core §3.1.3.7 step 6 (security.md "signature via JWKS"): openid-client skips the ID token's
+        // signature on token-endpoint responses unless asked; without it a forged or corrupted token passes.
+        client.enableNonRepudiationChecks,
+        // RFC 9700 §2.6: plain http only when the configured issuer itself is http (local development).
+        ...(insecure ? [client.allowInsecureRequests] : []),
+      ],
+    },
   );
   // OIDC Discovery §4.3 / RFC 8414 §3.3: the metadata issuer must be exactly the configured one
   // (openid-client compares normalised URLs; the ID token `iss` is compared as a string).

@@ -26,10 +26,19 @@ async function step<T>(oidc: Config['oidc'], name: OidcStep, run: (c: client.Con
     return await run(configuration);
   } catch (err) {
     const mapped = toOidcError(err, name);
-    // Keys or endpoints may have moved: rediscover on the next call after an outage-like failure.
-    if (mapped.status >= 500) forgetOidcConfiguration();
+    // Keys or endpoints may have moved: rediscover on the next call after an outage-like failure, or
+    // when a signature names a key the cached JWKS lacks (an identity server's keys changed without
+    // overlap; openid-client re-fetches a JWKS younger than 60 s only with a new configuration).
+    if (mapped.status >= 500 || isKeySelectionFailure(err)) forgetOidcConfiguration();
     throw mapped;
   }
+}
+
+function isKeySelectionFailure(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+    if (e.code === 'OAUTH_KEY_SELECTION_FAILED') return true;
+  }
+  return false;
 }
 
 function toIssuedTokens(response: client.TokenEndpointResponse, now: number): IssuedTokens {
