@@ -10,25 +10,25 @@ test.afterAll(async () => { await stack?.close(); });
 
 test('login and an /api call under next start (proxy.ts transport)', async ({ page, context }) => {
   const bff = stack.bff('next');
+  // The real demo SPA: its Login button calls login/start, and on the way back its onPageLoad()
+  // finishes the login through login/end.
   await page.goto(`${bff.origin}/`);
-  const start = await page.evaluate(async () => {
-    const res = await fetch('/oauth-agent/login/start', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    return { status: res.status, body: await res.json() as { authorizationRequestUrl: string } };
-  });
-  expect(start.status).toBe(200);
-  const authorizationUrl = new URL(start.body.authorizationRequestUrl);
-  expect(authorizationUrl.origin).toBe(stack.local.issuer); // another site: 127.0.0.1, the app is on localhost
-
-  await page.goto(authorizationUrl.href);
+  await expect(page.locator('#signed-out')).toBeVisible();
+  const [startResponse] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/oauth-agent/login/start')),
+    page.locator('#login').click(),
+  ]);
+  expect(startResponse.status()).toBe(200);
+  // The SPA navigates to the identity server: another site (127.0.0.1), the app is on localhost.
+  await page.waitForURL((url) => url.origin === stack.local.issuer);
   await page.locator('#username').fill('alice');
   await page.locator('#password').fill('Password1');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => url.origin === bff.origin && url.searchParams.has('code'));
+  await expect(page.locator('#signed-in')).toBeVisible();
+  await expect(page.locator('#user-name')).toHaveText('Alice');
 
   const result = await page.evaluate(async () => {
-    const end = await fetch('/oauth-agent/login/end', {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pageUrl: location.href }),
-    });
+    const end = await fetch('/oauth-agent/session');
     const session = await end.json() as { isLoggedIn: boolean; csrf: string };
     const get = await fetch('/api/echo?from=browser', { credentials: 'include' });
     const post = await fetch('/api/echo', {
