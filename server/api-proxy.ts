@@ -10,10 +10,11 @@ import type { Config } from '../lib/config';
 import { badRequest, toErrorResponse, unauthorized } from '../lib/errors';
 import { log } from '../lib/log';
 import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
-import { filterUpstreamResponseHeaders } from '../lib/oauth-proxy/response-headers';
+import { refreshBeforeForward, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
+import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
 import { BodyTooLargeError, payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
 import { NodeRequestHeaders } from './node-request-headers';
-import { writeSocketResponse, writeWebResponse } from './write-response';
+import { writeSocketError, writeSocketResponse, writeWebResponse } from './write-response';
 
 /** One request in flight: what the plugin hooks need to find from `req`. */
 interface Exchange {
@@ -23,9 +24,14 @@ interface Exchange {
   timer?: NodeJS.Timeout;
   /** Set once the exchange has failed; the upstream call is aborted with it as soon as it exists. */
   failed?: Error;
+  /** The refreshed session's cookies, sent with whatever response this exchange ends in. */
+  setCookies: string[];
+  /** WebSocket: the upstream answered the handshake (101 or otherwise); no error response fits any more. */
+  answered?: boolean;
 }
 
 const exchanges = new WeakMap<IncomingMessage, Exchange>();
+const IDLE_UPSTREAM_SOCKET_MS = 4_000;
 
 export const isApiPath = (url: string | undefined) =>
   url !== undefined && (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'));
@@ -46,8 +52,13 @@ export class ApiProxy {
       this.reply(req, res, err);
       return;
     }
-    // Issue 6 slots in here: `if (plan.needsRefresh) { await refresh; plan.headers.authorization = ...; res.appendHeader('set-cookie', ...) }`.
-    this.forward(req, res, plan);
+    if (!plan.needsRefresh) { this.forward(req, res, { plan, setCookies: [] }); return; }
+    // The body is not read while the refresh runs: nothing consumes the request stream until it is piped.
+    const headers = new NodeRequestHeaders(req.headers);
+    refreshBeforeForward(plan, headers, this.config).then(
+      (refreshed) => this.forward(req, res, refreshed),
+      (err: unknown) => this.reply(req, res, err),
+    );
   }
 
   /** WebSocket handshakes on /api/*: only from PUBLIC_ORIGIN with a valid session (RFC 6455 §10.2). */
@@ -58,15 +69,51 @@ export class ApiProxy {
       if (req.headers.origin !== this.config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
       plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, this.config);
     } catch (err) {
-      void writeSocketResponse(socket, toErrorResponse(err, { transport: 'node', path: pathOf(req), websocket: true }));
+      this.refuseUpgrade(req, socket, err);
       return;
     }
-    exchanges.set(req, { plan });
+    if (!plan.needsRefresh) { this.forwardUpgrade(req, socket, head, { plan, setCookies: [] }); return; }
+    refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), this.config).then(
+      (refreshed) => this.forwardUpgrade(req, socket, head, refreshed),
+      (err: unknown) => this.refuseUpgrade(req, socket, err),
+    );
+  }
+
+  private refuseUpgrade(req: IncomingMessage, socket: Duplex, err: unknown, setCookies: string[] = []): void {
+    const response = toErrorResponse(toUpstreamError(err), { transport: 'node', path: pathOf(req), websocket: true });
+    void writeSocketResponse(socket, withProxyResponseHeaders(response, setCookies));
+  }
+
+  private forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, { plan, setCookies }: RefreshedPlan): void {
+    if (socket.destroyed) return;
+    const ex: Exchange = { plan, setCookies };
+    exchanges.set(req, ex);
     req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
     req.headers = plan.headers;
     this.upgraded.add(socket);
-    socket.once('close', () => this.upgraded.delete(socket));
+    // UPSTREAM_TIMEOUT_MS bounds the wait for the upstream's handshake response, as for any request.
+    ex.timer = setTimeout(() => {
+      ex.failed = new UpstreamTimeoutError();
+      if (ex.proxyReq) ex.proxyReq.destroy(ex.failed); // → the proxy's 'error' event answers 504
+      else this.failUpgrade(req, socket, ex, ex.failed);
+    }, this.config.upstreamTimeoutMs);
+    socket.once('close', () => { clearTimeout(ex.timer); this.upgraded.delete(socket); });
     this.proxyFor(plan.upstreamUrl, true).upgrade?.(req, socket as Socket, head);
+  }
+
+  /**
+   * The upstream failed before answering the handshake: a 502/504 JSON while the socket can still
+   * take it. Written synchronously, since http-proxy ends the socket right after its 'error' event.
+   */
+  private failUpgrade(req: IncomingMessage, socket: Duplex, ex: Exchange | undefined, err: Error): void {
+    if (ex) clearTimeout(ex.timer);
+    const error = toUpstreamError(err);
+    toErrorResponse(error, { transport: 'node', path: pathOf(req), websocket: true }); // logs it
+    if (!ex?.answered && socket.writable && !socket.destroyed) {
+      writeSocketError(socket, error.status, { code: error.code, message: error.message }, addProxyResponseHeaders({}, ex?.setCookies));
+    } else {
+      socket.destroy();
+    }
   }
 
   /** SIGTERM: open WebSockets are closed; in-flight HTTP exchanges keep their upstream sockets until done. */
@@ -74,8 +121,10 @@ export class ApiProxy {
     for (const socket of this.upgraded) socket.end();
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, plan: ForwardPlan): void {
-    const ex: Exchange = { plan, res };
+  private forward(req: IncomingMessage, res: ServerResponse, { plan, setCookies }: RefreshedPlan): void {
+    // The browser left while a refresh ran: nothing to forward (its cookies come with its next request).
+    if (res.destroyed) return;
+    const ex: Exchange = { plan, res, setCookies };
     exchanges.set(req, ex);
     const started = performance.now();
     const chunked = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined;
@@ -112,11 +161,11 @@ export class ApiProxy {
     req.unpipe();
     req.resume(); // keep reading so the 413 can be delivered; the connection closes after it
     ex.proxyReq?.destroy(err);
-    if (ex.res) this.reply(req, ex.res, err);
+    if (ex.res) this.reply(req, ex.res, err, ex.setCookies);
   }
 
-  private reply(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    const response = toErrorResponse(toUpstreamError(err), { transport: 'node', method: req.method, path: pathOf(req) });
+  private reply(req: IncomingMessage, res: ServerResponse, err: unknown, setCookies: string[] = []): void {
+    const response = withProxyResponseHeaders(toErrorResponse(toUpstreamError(err), { transport: 'node', method: req.method, path: pathOf(req) }), setCookies);
     // A body still on its way would otherwise be read as the next request on this connection.
     const close = !req.complete;
     if (close) req.resume();
@@ -129,7 +178,11 @@ export class ApiProxy {
     if (!proxy) {
       // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (architecture.md).
       // A WebSocket owns its upstream connection for good: handshakes get a fresh one, not a pooled socket.
-      const agent = websocket ? undefined : upstream.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+      // An idle pooled socket is dropped after 4 s, before the 5 s keep-alive timeout of Node upstreams:
+      // reusing one the upstream is closing at that moment fails the request (502, seen in tests).
+      // (Node's own use of the upstream's Keep-Alive hint needs the raw header, which the filter drops.)
+      const options = { keepAlive: true, timeout: IDLE_UPSTREAM_SOCKET_MS };
+      const agent = websocket ? undefined : upstream.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
       proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
         target: upstream.origin,
         agent,
@@ -156,21 +209,27 @@ export class ApiProxy {
       const ex = exchanges.get(req);
       if (!ex) return;
       clearTimeout(ex.timer);
-      proxyRes.headers = filterUpstreamResponseHeaders(Object.entries(proxyRes.headers), {
+      proxyRes.headers = addProxyResponseHeaders(filterUpstreamResponseHeaders(Object.entries(proxyRes.headers), {
         route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: this.config.publicOrigin,
-      }) as IncomingMessage['headers'];
+      }), ex.setCookies) as IncomingMessage['headers'];
     });
     proxyServer.on('proxyReqWs', (proxyReq, req) => {
       const ex = exchanges.get(req);
-      if (ex) ex.proxyReq = proxyReq;
+      if (ex) {
+        ex.proxyReq = proxyReq;
+        if (ex.failed) proxyReq.destroy(ex.failed);
+      }
       // Runs before http-proxy copies the handshake response onto the browser's socket.
-      const strip = (r: IncomingMessage) => {
+      const answered = (r: IncomingMessage) => {
+        if (ex) { ex.answered = true; clearTimeout(ex.timer); }
         for (const name of Object.keys(r.headers)) {
           if (name === 'set-cookie' || name.startsWith('x-middleware-') || name.startsWith('x-nextjs-')) delete r.headers[name];
         }
+        // A refreshed session's cookies ride on the handshake response (101 or a refusal).
+        addProxyResponseHeaders(r.headers as Record<string, string | string[]>, ex?.setCookies);
       };
-      proxyReq.prependListener('response', strip);
-      proxyReq.prependListener('upgrade', strip);
+      proxyReq.prependListener('response', answered);
+      proxyReq.prependListener('upgrade', answered);
     });
     proxyServer.on('error', (err, req, target) => {
       const ex = exchanges.get(req);
@@ -178,9 +237,7 @@ export class ApiProxy {
         if (ex) this.abort(req, ex, err); else this.reply(req, target, err);
         return;
       }
-      // A WebSocket whose upstream failed: browsers cannot read a handshake error body, so log and close.
-      toErrorResponse(toUpstreamError(err), { transport: 'node', path: pathOf(req), websocket: true });
-      (target as Duplex | undefined)?.destroy();
+      this.failUpgrade(req, target as Duplex, ex, ex?.failed ?? err);
     });
   };
 }
