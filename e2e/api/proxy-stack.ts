@@ -5,7 +5,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { freePort } from '../harness/free-port';
 import { randomCookieKey, startBff, type RunningBff, type Transport } from '../harness/start-bff';
-import { sessionFromIdp, type TestSession } from '../harness/session-from-idp';
+import { loginThroughBff } from '../harness/login-through-bff';
+import type { TestSession } from '../harness/session-from-idp';
+import { openSession } from './agent-test-helpers';
 import { startLocalStack, type LocalStack } from '../servers/start-local-stack';
 
 export interface ProxyStack {
@@ -42,7 +44,12 @@ export async function startProxyStack(env: Record<string, string> = {}, transpor
   const bffs = Object.fromEntries(started.map((b) => [b.transport, b])) as Record<Transport, RunningBff>;
   return {
     local, bffs, deadPort, hangPort: hang.port,
-    session: (transport, username) => sessionFromIdp({ issuer: local.issuer, bffOrigin: bffs[transport].origin, cookieKeys, username }),
+    // A real login through the BFF's own OAuth Agent, as the SPA does it; the raw access token is read
+    // from the cookies (with the BFF's keys) only to compare with what the upstream received.
+    async session(transport, username) {
+      const login = await loginThroughBff(bffs[transport], username);
+      return { cookie: login.cookies, csrf: login.csrf, accessToken: openSession(bffs[transport], login.cookies)!.accessToken };
+    },
     upstreamLog: async () => (await fetch(`${local.apiUrl}/__log`)).json() as never,
     clearUpstreamLog: async () => { await fetch(`${local.apiUrl}/__log`, { method: 'DELETE' }); },
     async close() {
