@@ -10,10 +10,11 @@ import type { Config } from '../lib/config';
 import { badRequest, toErrorResponse, unauthorized } from '../lib/errors';
 import { log } from '../lib/log';
 import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
-import { refreshBeforeForward, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
+import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
 import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
 import { BodyTooLargeError, payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
 import { NodeRequestHeaders } from './node-request-headers';
+import { requestUpstreamAgain, writeUpstreamResponse } from './upstream-response';
 import { writeSocketError, writeSocketResponse, writeWebResponse } from './write-response';
 
 /** One request in flight: what the plugin hooks need to find from `req`. */
@@ -28,6 +29,10 @@ interface Exchange {
   setCookies: string[];
   /** WebSocket: the upstream answered the handshake (101 or otherwise); no error response fits any more. */
   answered?: boolean;
+  /** The browser's Cookie header (req.headers is replaced by the upstream's), for a refresh after a 401. */
+  cookie?: string;
+  /** A 401 invalid_token may be answered by one refresh and one retry (GET/HEAD without a body). */
+  retryable?: boolean;
 }
 
 const exchanges = new WeakMap<IncomingMessage, Exchange>();
@@ -38,6 +43,7 @@ export const isApiPath = (url: string | undefined) =>
 
 export class ApiProxy {
   private readonly proxies = new Map<string, RequestHandler>();
+  private readonly agents = new Map<string, HttpAgent>();
   private readonly upgraded = new Set<Duplex>();
 
   constructor(private readonly config: Config) {}
@@ -124,10 +130,14 @@ export class ApiProxy {
   private forward(req: IncomingMessage, res: ServerResponse, { plan, setCookies }: RefreshedPlan): void {
     // The browser left while a refresh ran: nothing to forward (its cookies come with its next request).
     if (res.destroyed) return;
-    const ex: Exchange = { plan, res, setCookies };
+    const chunked = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined;
+    const hasBody = chunked || Number(req.headers['content-length'] ?? 0) > 0;
+    const ex: Exchange = {
+      plan, res, setCookies, cookie: req.headers.cookie,
+      retryable: mayRetryAfterRefresh(req.method ?? 'GET', hasBody, setCookies.length > 0),
+    };
     exchanges.set(req, ex);
     const started = performance.now();
-    const chunked = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined;
     req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
     req.headers = plan.headers;
     // Node frames a body it has no length for only when told to; unframed bytes would be read upstream as a new request.
@@ -181,11 +191,11 @@ export class ApiProxy {
       // An idle pooled socket is dropped after 4 s, before the 5 s keep-alive timeout of Node upstreams:
       // reusing one the upstream is closing at that moment fails the request (502, seen in tests).
       // (Node's own use of the upstream's Keep-Alive hint needs the raw header, which the filter drops.)
-      const options = { keepAlive: true, timeout: IDLE_UPSTREAM_SOCKET_MS };
-      const agent = websocket ? undefined : upstream.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+      const agent = websocket ? undefined : this.agentFor(upstream);
       proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
         target: upstream.origin,
         agent,
+        selfHandleResponse: !websocket, // written by respond(): a 401 invalid_token may be held back for a retry
         toProxy: true, // use req.url (the policy's upstream path) verbatim: no url.parse re-encoding
         xfwd: false, // X-Forwarded-* come from the policy, never from the client
         changeOrigin: false, // Host is in the policy's headers
@@ -198,6 +208,50 @@ export class ApiProxy {
     return proxy;
   }
 
+  private agentFor(upstream: URL): HttpAgent {
+    let agent = this.agents.get(upstream.origin);
+    if (!agent) {
+      // An idle pooled socket is dropped after 4 s, before the 5 s keep-alive timeout of Node upstreams:
+      // reusing one the upstream is closing at that moment fails the request (502, seen in tests).
+      // (Node's own use of the upstream's Keep-Alive hint needs the raw header, which the filter drops.)
+      const options = { keepAlive: true, timeout: IDLE_UPSTREAM_SOCKET_MS };
+      agent = upstream.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+      this.agents.set(upstream.origin, agent);
+    }
+    return agent;
+  }
+
+  /** The upstream's response to the browser: its status and body, the filtered headers, the refreshed cookies. */
+  private respond(ex: Exchange, upstream: IncomingMessage): void {
+    const headers = addProxyResponseHeaders(filterUpstreamResponseHeaders(Object.entries(upstream.headers), {
+      route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: this.config.publicOrigin,
+    }), ex.setCookies);
+    writeUpstreamResponse(ex.res!, upstream, headers);
+  }
+
+  /** The upstream rejected a token we believed valid: one refresh, then the same GET/HEAD once more. */
+  private async retryAfterRefresh(req: IncomingMessage, ex: Exchange, rejected: IncomingMessage): Promise<void> {
+    let again: RefreshedPlan;
+    try {
+      again = await refreshAfterRejection(ex.plan, new NodeRequestHeaders({ cookie: ex.cookie }), this.config);
+    } catch (err) {
+      rejected.destroy();
+      this.reply(req, ex.res!, err);
+      return;
+    }
+    if (again.setCookies.length === 0) { this.respond(ex, rejected); return; }
+    rejected.resume(); // drain the 401's body so its connection goes back to the pool
+    if (ex.res!.destroyed) return;
+    ex.plan = again.plan;
+    ex.setCookies = again.setCookies;
+    ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
+    const retry = requestUpstreamAgain(ex.plan, req.method ?? 'GET', this.agentFor(ex.plan.upstreamUrl));
+    ex.proxyReq = retry;
+    retry.on('response', (upstream) => { clearTimeout(ex.timer); this.respond(ex, upstream); });
+    retry.on('error', (err) => this.abort(req, ex, err));
+    retry.end();
+  }
+
   private readonly hooks: Plugin<IncomingMessage, ServerResponse> = (proxyServer) => {
     proxyServer.on('proxyReq', (proxyReq, req) => {
       const ex = exchanges.get(req);
@@ -205,13 +259,16 @@ export class ApiProxy {
       ex.proxyReq = proxyReq;
       if (ex.failed) proxyReq.destroy(ex.failed);
     });
-    proxyServer.on('proxyRes', (proxyRes, req) => {
+    proxyServer.on('proxyRes', (proxyRes, req, res) => {
       const ex = exchanges.get(req);
-      if (!ex) return;
+      if (!ex) { proxyRes.destroy(); res.destroy(); return; }
       clearTimeout(ex.timer);
-      proxyRes.headers = addProxyResponseHeaders(filterUpstreamResponseHeaders(Object.entries(proxyRes.headers), {
-        route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: this.config.publicOrigin,
-      }), ex.setCookies) as IncomingMessage['headers'];
+      if (ex.retryable && upstreamRejectedToken(proxyRes.statusCode ?? 0, proxyRes.headers['www-authenticate'])) {
+        ex.retryable = false;
+        void this.retryAfterRefresh(req, ex, proxyRes);
+        return;
+      }
+      this.respond(ex, proxyRes);
     });
     proxyServer.on('proxyReqWs', (proxyReq, req) => {
       const ex = exchanges.get(req);

@@ -8,6 +8,9 @@ import { applySetCookies } from '../harness/browser-cookies';
 import { browserHeaders, loginThroughBff, type LoginResult } from '../harness/login-through-bff';
 import { startStack, type Stack } from '../harness/stack';
 import type { RunningBff, Transport } from '../harness/start-bff';
+import { loadConfig } from '../../lib/config';
+import { CookieJar } from '../../lib/cookies/cookie-jar';
+import { SessionCookies } from '../../lib/cookies/session-cookies';
 import { callAgent, clearedNames, idpEvents, openSession, refreshGrants, SESSION_COOKIES, subjectOf } from './agent-test-helpers';
 
 const TOKEN_SECONDS = 4;
@@ -15,6 +18,12 @@ const GRACE_SECONDS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Sleeps until the BFF's whole-second clock reads `unixSeconds`. */
 const waitUntil = async (unixSeconds: number) => { const ms = unixSeconds * 1000 + 100 - Date.now(); if (ms > 0) await sleep(ms); };
+
+/** The BFF's cookie codec (its keys and origin), to forge what a skewed clock would produce. */
+const sessionCookiesOf = (bff: RunningBff) => new SessionCookies(loadConfig({
+  PUBLIC_ORIGIN: bff.origin, OIDC_ISSUER: 'http://127.0.0.1:1', OIDC_CLIENT_ID: 'demo-bff', OIDC_CLIENT_SECRET: 'x',
+  COOKIE_KEYS: bff.cookieKeys, API_ROUTES: '/api=http://127.0.0.1:1',
+}));
 
 interface UpstreamEntry { path: string; url: string; headers: Record<string, string | string[]> }
 
@@ -177,6 +186,58 @@ describe('transparent refresh in the OAuth Proxy', () => {
       const tokens = [...apiResponses, ...agentResponses].map((r) => tokenOf(bff(), applySetCookies(login.cookies, r.headers.getSetCookie())).accessToken);
       expect(new Set(tokens).size).toBe(1);
       expect(await grantsSince(since)).toEqual({ refreshes: 1, errors: [] });
+    });
+  });
+
+  describe.each<Transport>(['node', 'next'])('%s transport: an upstream 401 invalid_token for a token the proxy believed valid', (transport) => {
+    const bff = () => stack.bff(transport);
+
+    /** Cookies claiming a long life for a token that has in fact expired (as when the API's clock runs ahead). */
+    async function believedValidButExpired(username: string) {
+      const login = await loginThroughBff(bff(), username);
+      const session = tokenOf(bff(), login.cookies);
+      await waitUntil(session.accessTokenExpiresAt + 1); // + the identity server's 1 s clock tolerance
+      const now = Math.floor(Date.now() / 1000);
+      const lying = { ...session, accessTokenExpiresAt: now + 300, accessTokenIssuedAt: now };
+      return { login, session, cookies: applySetCookies(login.cookies, sessionCookiesOf(bff()).write(new CookieJar(login.cookies), lying)) };
+    }
+
+    it('GET: refreshed once and retried once; the browser gets the retried 200 and the new cookies', async () => {
+      const { session, cookies } = await believedValidButExpired('alice');
+      const since = Date.now();
+      await clearUpstreamLog();
+      const res = await api(bff(), cookies, '/api/whoami');
+      expect(res.status).toBe(200);
+      expect((await res.json()).sub).toBe('alice');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const renewed = tokenOf(bff(), applySetCookies(cookies, res.headers.getSetCookie()));
+      expect(renewed.accessToken).not.toBe(session.accessToken);
+      expect((await upstreamLog()).map((e) => e.headers.authorization)).toEqual([`Bearer ${session.accessToken}`, `Bearer ${renewed.accessToken}`]);
+      expect(await grantsSince(since)).toEqual({ refreshes: 1, errors: [] });
+    });
+
+    it('POST is never sent twice: the API\'s 401 passes through, nothing refreshed', async () => {
+      const { login, cookies } = await believedValidButExpired('alice');
+      const since = Date.now();
+      await clearUpstreamLog();
+      const res = await api(bff(), cookies, '/api/echo', { method: 'POST', body: '{"n":1}', csrf: login.csrf });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: 'invalid_token' });
+      expect(res.headers.getSetCookie()).toEqual([]);
+      expect(await upstreamLog()).toHaveLength(1);
+      expect((await grantsSince(since)).refreshes).toBe(0);
+    });
+
+    it('a 401 without an invalid_token challenge is the API\'s answer: passed through, nothing refreshed', async () => {
+      const login = await loginThroughBff(bff(), 'alice');
+      const since = Date.now();
+      await clearUpstreamLog();
+      const res = await api(bff(), login.cookies, '/api/status/401');
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ status: 401 });
+      expect(res.headers.getSetCookie()).toEqual([]);
+      expect(await upstreamLog()).toHaveLength(1);
+      expect((await grantsSince(since)).refreshes).toBe(0);
     });
   });
 

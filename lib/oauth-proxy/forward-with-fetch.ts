@@ -5,7 +5,7 @@ import { getConfig, type Config } from '../config';
 import { toErrorResponse } from '../errors';
 import { log } from '../log';
 import { planForward, type ForwardPlan } from './plan-forward';
-import { refreshBeforeForward } from './refresh-before-forward';
+import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken } from './refresh-before-forward';
 import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from './response-headers';
 import { payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from './upstream-failure';
 
@@ -35,10 +35,24 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
   try {
     const planned = planForward({ method: request.method, target: url.pathname + url.search, headers: request.headers }, config);
     const refreshed = await refreshBeforeForward(planned, request.headers, config);
-    const plan = refreshed.plan;
+    let plan = refreshed.plan;
     setCookies = refreshed.setCookies;
     const body = await readLimitedBody(request, Math.min(config.maxBodyBytes, NEXT_TRANSPORT_BODY_LIMIT));
-    const upstream = await fetchUpstream(plan, request, body, config.upstreamTimeoutMs, opts.fetch ?? fetch);
+    const doFetch = opts.fetch ?? fetch;
+    let upstream = await fetchUpstream(plan, request, body, config.upstreamTimeoutMs, doFetch);
+    if (mayRetryAfterRefresh(request.method, body !== undefined, setCookies.length > 0)
+      && upstreamRejectedToken(upstream.status, upstream.headers.get('www-authenticate'))) {
+      const again = await refreshAfterRejection(plan, request.headers, config).catch(async (err: unknown) => {
+        await upstream.body?.cancel();
+        throw err;
+      });
+      if (again.setCookies.length > 0) {
+        await upstream.body?.cancel();
+        plan = again.plan;
+        setCookies = again.setCookies;
+        upstream = await fetchUpstream(plan, request, undefined, config.upstreamTimeoutMs, doFetch);
+      }
+    }
     const headers = filterUpstreamResponseHeaders(upstream.headers, {
       route: plan.route, upstreamUrl: plan.upstreamUrl, publicOrigin: config.publicOrigin,
     });

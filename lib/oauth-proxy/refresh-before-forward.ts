@@ -89,3 +89,36 @@ export async function refreshBeforeForward(
     setCookies: cookies.write(jar, refreshed, now),
   };
 }
+
+/**
+ * RFC 6750 §3.1: a 401 whose challenge says `invalid_token` means the token is expired, revoked or
+ * malformed, so a refreshed one may succeed (e.g. the API's clock runs ahead of ours). Any other
+ * 401 (no challenge, `insufficient_scope`, an app-level refusal) is the API's answer and passes as is:
+ * refreshing on those would spend a grant per call.
+ */
+export function upstreamRejectedToken(status: number, wwwAuthenticate: string | string[] | null | undefined): boolean {
+  if (status !== 401 || !wwwAuthenticate) return false;
+  const value = Array.isArray(wwwAuthenticate) ? wwwAuthenticate.join(', ') : wwwAuthenticate;
+  return /\bBearer\b/i.test(value) && /\berror\s*=\s*"?invalid_token"?/i.test(value);
+}
+
+/**
+ * Sent twice only when safe: an idempotent method without a body (RFC 9110 §9.2.2; a body may be a
+ * stream already consumed), and only if this request did not refresh already (then the 401 stands).
+ */
+export function mayRetryAfterRefresh(method: string, hasBody: boolean, refreshedAlready: boolean): boolean {
+  const m = method.toUpperCase();
+  return (m === 'GET' || m === 'HEAD') && !hasBody && !refreshedAlready;
+}
+
+/**
+ * After an upstream rejected a token the proxy believed valid: one refresh through the same
+ * single-flight path. No Set-Cookie lines means nothing changed (identity server down while the
+ * token is valid by the clock, or no refresh token): the API's own 401 is then returned.
+ */
+export function refreshAfterRejection(
+  plan: ForwardPlan, requestHeaders: RequestHeaders, config: Config, opts: RefreshBeforeForwardOptions = {},
+): Promise<RefreshedPlan> {
+  log('info', 'upstream_rejected_token', { sid: plan.session.sid, route: plan.route.prefix });
+  return refreshBeforeForward({ ...plan, needsRefresh: true }, requestHeaders, config, opts);
+}
