@@ -1,13 +1,13 @@
-// Transport B: /api/* and its WebSocket upgrades, served before Next by http-proxy-middleware (the one
-// module of ours that imports it) with a keep-alive agent per upstream. Bodies stream both ways; the
-// shared policy (lib/oauth-proxy) decides, this file only moves bytes and enforces limits in flight.
+// Transport B: /api/* and its WebSocket upgrades, served before Next by http-proxy-middleware (only
+// server/ imports it) with a keep-alive agent per upstream. Bodies stream both ways; the shared policy
+// (lib/oauth-proxy) decides, this file only moves bytes and enforces limits in flight. WebSocket
+// handshakes are relayed by server/websocket-proxy.ts.
 import { Agent as HttpAgent, ServerResponse, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyMiddleware, type Plugin, type RequestHandler } from 'http-proxy-middleware';
 import type { Config } from '../lib/config';
-import { badRequest, toErrorResponse, unauthorized } from '../lib/errors';
+import { badRequest, toErrorResponse } from '../lib/errors';
 import { log } from '../lib/log';
 import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
 import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
@@ -15,20 +15,19 @@ import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyRespon
 import { BodyTooLargeError, payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
 import { NodeRequestHeaders } from './node-request-headers';
 import { requestUpstreamAgain, writeUpstreamResponse } from './upstream-response';
-import { writeSocketError, writeSocketResponse, writeWebResponse } from './write-response';
+import { WebSocketProxy } from './websocket-proxy';
+import { writeWebResponse } from './write-response';
 
 /** One request in flight: what the plugin hooks need to find from `req`. */
 interface Exchange {
   plan: ForwardPlan;
-  res?: ServerResponse;
+  res: ServerResponse;
   proxyReq?: ClientRequest;
   timer?: NodeJS.Timeout;
   /** Set once the exchange has failed; the upstream call is aborted with it as soon as it exists. */
   failed?: Error;
   /** The refreshed session's cookies, sent with whatever response this exchange ends in. */
   setCookies: string[];
-  /** WebSocket: the upstream answered the handshake (101 or otherwise); no error response fits any more. */
-  answered?: boolean;
   /** The browser's Cookie header (req.headers is replaced by the upstream's), for a refresh after a 401. */
   cookie?: string;
   /** A 401 invalid_token may be answered by one refresh and one retry (GET/HEAD without a body). */
@@ -44,9 +43,11 @@ export const isApiPath = (url: string | undefined) =>
 export class ApiProxy {
   private readonly proxies = new Map<string, RequestHandler>();
   private readonly agents = new Map<string, HttpAgent>();
-  private readonly upgraded = new Set<Duplex>();
+  private readonly websockets: WebSocketProxy;
 
-  constructor(private readonly config: Config) {}
+  constructor(private readonly config: Config) {
+    this.websockets = new WebSocketProxy(config);
+  }
 
   /** Serves one /api/* request: refused with the contract's JSON, or streamed to its upstream. */
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -67,64 +68,14 @@ export class ApiProxy {
     );
   }
 
-  /** WebSocket handshakes on /api/*: only from PUBLIC_ORIGIN with a valid session (RFC 6455 §10.2). */
+  /** WebSocket handshakes on /api/*. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    let plan: ForwardPlan;
-    try {
-      // Browsers send Origin on every handshake and no CSRF header can be added: Origin is the check.
-      if (req.headers.origin !== this.config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
-      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, this.config);
-    } catch (err) {
-      this.refuseUpgrade(req, socket, err);
-      return;
-    }
-    if (!plan.needsRefresh) { this.forwardUpgrade(req, socket, head, { plan, setCookies: [] }); return; }
-    refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), this.config).then(
-      (refreshed) => this.forwardUpgrade(req, socket, head, refreshed),
-      (err: unknown) => this.refuseUpgrade(req, socket, err),
-    );
-  }
-
-  private refuseUpgrade(req: IncomingMessage, socket: Duplex, err: unknown, setCookies: string[] = []): void {
-    const response = toErrorResponse(toUpstreamError(err), { transport: 'node', path: pathOf(req), websocket: true });
-    void writeSocketResponse(socket, withProxyResponseHeaders(response, setCookies));
-  }
-
-  private forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, { plan, setCookies }: RefreshedPlan): void {
-    if (socket.destroyed) return;
-    const ex: Exchange = { plan, setCookies };
-    exchanges.set(req, ex);
-    req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
-    req.headers = plan.headers;
-    this.upgraded.add(socket);
-    // UPSTREAM_TIMEOUT_MS bounds the wait for the upstream's handshake response, as for any request.
-    ex.timer = setTimeout(() => {
-      ex.failed = new UpstreamTimeoutError();
-      if (ex.proxyReq) ex.proxyReq.destroy(ex.failed); // → the proxy's 'error' event answers 504
-      else this.failUpgrade(req, socket, ex, ex.failed);
-    }, this.config.upstreamTimeoutMs);
-    socket.once('close', () => { clearTimeout(ex.timer); this.upgraded.delete(socket); });
-    this.proxyFor(plan.upstreamUrl, true).upgrade?.(req, socket as Socket, head);
-  }
-
-  /**
-   * The upstream failed before answering the handshake: a 502/504 JSON while the socket can still
-   * take it. Written synchronously, since http-proxy ends the socket right after its 'error' event.
-   */
-  private failUpgrade(req: IncomingMessage, socket: Duplex, ex: Exchange | undefined, err: Error): void {
-    if (ex) clearTimeout(ex.timer);
-    const error = toUpstreamError(err);
-    toErrorResponse(error, { transport: 'node', path: pathOf(req), websocket: true }); // logs it
-    if (!ex?.answered && socket.writable && !socket.destroyed) {
-      writeSocketError(socket, error.status, { code: error.code, message: error.message }, addProxyResponseHeaders({}, ex?.setCookies));
-    } else {
-      socket.destroy();
-    }
+    this.websockets.upgrade(req, socket, head);
   }
 
   /** SIGTERM: open WebSockets are closed; in-flight HTTP exchanges keep their upstream sockets until done. */
   close(): void {
-    for (const socket of this.upgraded) socket.end();
+    this.websockets.close();
   }
 
   private forward(req: IncomingMessage, res: ServerResponse, { plan, setCookies }: RefreshedPlan): void {
@@ -171,7 +122,7 @@ export class ApiProxy {
     req.unpipe();
     req.resume(); // keep reading so the 413 can be delivered; the connection closes after it
     ex.proxyReq?.destroy(err);
-    if (ex.res) this.reply(req, ex.res, err, ex.setCookies);
+    this.reply(req, ex.res, err, ex.setCookies);
   }
 
   private reply(req: IncomingMessage, res: ServerResponse, err: unknown, setCookies: string[] = []): void {
@@ -182,20 +133,13 @@ export class ApiProxy {
     void writeWebResponse(res, response, { close });
   }
 
-  private proxyFor(upstream: URL, websocket = false): RequestHandler {
-    const key = `${websocket ? 'ws' : 'http'} ${upstream.origin}`;
-    let proxy = this.proxies.get(key);
+  private proxyFor(upstream: URL): RequestHandler {
+    let proxy = this.proxies.get(upstream.origin);
     if (!proxy) {
-      // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (architecture.md).
-      // A WebSocket owns its upstream connection for good: handshakes get a fresh one, not a pooled socket.
-      // An idle pooled socket is dropped after 4 s, before the 5 s keep-alive timeout of Node upstreams:
-      // reusing one the upstream is closing at that moment fails the request (502, seen in tests).
-      // (Node's own use of the upstream's Keep-Alive hint needs the raw header, which the filter drops.)
-      const agent = websocket ? undefined : this.agentFor(upstream);
       proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
         target: upstream.origin,
-        agent,
-        selfHandleResponse: !websocket, // written by respond(): a 401 invalid_token may be held back for a retry
+        agent: this.agentFor(upstream),
+        selfHandleResponse: true, // written by respond(): a 401 invalid_token may be held back for a retry
         toProxy: true, // use req.url (the policy's upstream path) verbatim: no url.parse re-encoding
         xfwd: false, // X-Forwarded-* come from the policy, never from the client
         changeOrigin: false, // Host is in the policy's headers
@@ -203,7 +147,7 @@ export class ApiProxy {
         ejectPlugins: true,
         plugins: [this.hooks],
       });
-      this.proxies.set(key, proxy);
+      this.proxies.set(upstream.origin, proxy);
     }
     return proxy;
   }
@@ -211,6 +155,7 @@ export class ApiProxy {
   private agentFor(upstream: URL): HttpAgent {
     let agent = this.agents.get(upstream.origin);
     if (!agent) {
+      // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (architecture.md).
       // An idle pooled socket is dropped after 4 s, before the 5 s keep-alive timeout of Node upstreams:
       // reusing one the upstream is closing at that moment fails the request (502, seen in tests).
       // (Node's own use of the upstream's Keep-Alive hint needs the raw header, which the filter drops.)
@@ -226,7 +171,7 @@ export class ApiProxy {
     const headers = addProxyResponseHeaders(filterUpstreamResponseHeaders(Object.entries(upstream.headers), {
       route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: this.config.publicOrigin,
     }), ex.setCookies);
-    writeUpstreamResponse(ex.res!, upstream, headers);
+    writeUpstreamResponse(ex.res, upstream, headers);
   }
 
   /** The upstream rejected a token we believed valid: one refresh, then the same GET/HEAD once more. */
@@ -236,12 +181,12 @@ export class ApiProxy {
       again = await refreshAfterRejection(ex.plan, new NodeRequestHeaders({ cookie: ex.cookie }), this.config);
     } catch (err) {
       rejected.destroy();
-      this.reply(req, ex.res!, err);
+      this.reply(req, ex.res, err);
       return;
     }
     if (again.setCookies.length === 0) { this.respond(ex, rejected); return; }
     rejected.resume(); // drain the 401's body so its connection goes back to the pool
-    if (ex.res!.destroyed) return;
+    if (ex.res.destroyed) return;
     ex.plan = again.plan;
     ex.setCookies = again.setCookies;
     ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
@@ -270,31 +215,9 @@ export class ApiProxy {
       }
       this.respond(ex, proxyRes);
     });
-    proxyServer.on('proxyReqWs', (proxyReq, req) => {
+    proxyServer.on('error', (err, req, res) => {
       const ex = exchanges.get(req);
-      if (ex) {
-        ex.proxyReq = proxyReq;
-        if (ex.failed) proxyReq.destroy(ex.failed);
-      }
-      // Runs before http-proxy copies the handshake response onto the browser's socket.
-      const answered = (r: IncomingMessage) => {
-        if (ex) { ex.answered = true; clearTimeout(ex.timer); }
-        for (const name of Object.keys(r.headers)) {
-          if (name === 'set-cookie' || name.startsWith('x-middleware-') || name.startsWith('x-nextjs-')) delete r.headers[name];
-        }
-        // A refreshed session's cookies ride on the handshake response (101 or a refusal).
-        addProxyResponseHeaders(r.headers as Record<string, string | string[]>, ex?.setCookies);
-      };
-      proxyReq.prependListener('response', answered);
-      proxyReq.prependListener('upgrade', answered);
-    });
-    proxyServer.on('error', (err, req, target) => {
-      const ex = exchanges.get(req);
-      if (target instanceof ServerResponse) {
-        if (ex) this.abort(req, ex, err); else this.reply(req, target, err);
-        return;
-      }
-      this.failUpgrade(req, target as Duplex, ex, ex?.failed ?? err);
+      if (ex) this.abort(req, ex, err); else if (res instanceof ServerResponse) this.reply(req, res, err);
     });
   };
 }
