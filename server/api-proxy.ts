@@ -1,40 +1,53 @@
-// Transport B: /api/* and its WebSocket upgrades, served before Next by http-proxy-middleware (the one
-// module of ours that imports it) with a keep-alive agent per upstream. Bodies stream both ways; the
-// shared policy (lib/oauth-proxy) decides, this file only moves bytes and enforces limits in flight.
+// Transport B: /api/* and its WebSocket upgrades, served before Next by http-proxy-middleware (only
+// server/ imports it) with a keep-alive agent per upstream. Bodies stream both ways; the shared policy
+// (lib/oauth-proxy) decides, this file only moves bytes and enforces limits in flight. WebSocket
+// handshakes are relayed by server/websocket-proxy.ts.
 import { Agent as HttpAgent, ServerResponse, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyMiddleware, type Plugin, type RequestHandler } from 'http-proxy-middleware';
 import type { Config } from '../lib/config';
-import { badRequest, toErrorResponse, unauthorized } from '../lib/errors';
+import { badRequest, toErrorResponse } from '../lib/errors';
 import { log } from '../lib/log';
 import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
-import { filterUpstreamResponseHeaders } from '../lib/oauth-proxy/response-headers';
+import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
+import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
 import { BodyTooLargeError, payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
 import { NodeRequestHeaders } from './node-request-headers';
-import { writeSocketResponse, writeWebResponse } from './write-response';
+import { requestUpstreamAgain, writeUpstreamResponse } from './upstream-response';
+import { WebSocketProxy } from './websocket-proxy';
+import { writeWebResponse } from './write-response';
 
 /** One request in flight: what the plugin hooks need to find from `req`. */
 interface Exchange {
   plan: ForwardPlan;
-  res?: ServerResponse;
+  res: ServerResponse;
   proxyReq?: ClientRequest;
   timer?: NodeJS.Timeout;
   /** Set once the exchange has failed; the upstream call is aborted with it as soon as it exists. */
   failed?: Error;
+  /** The refreshed session's cookies, sent with whatever response this exchange ends in. */
+  setCookies: string[];
+  /** The browser's Cookie header (req.headers is replaced by the upstream's), for a refresh after a 401. */
+  cookie?: string;
+  /** A 401 invalid_token may be answered by one refresh and one retry (GET/HEAD without a body). */
+  retryable?: boolean;
 }
 
 const exchanges = new WeakMap<IncomingMessage, Exchange>();
+const IDLE_UPSTREAM_SOCKET_MS = 4_000;
 
 export const isApiPath = (url: string | undefined) =>
   url !== undefined && (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'));
 
 export class ApiProxy {
   private readonly proxies = new Map<string, RequestHandler>();
-  private readonly upgraded = new Set<Duplex>();
+  private readonly agents = new Map<string, HttpAgent>();
+  private readonly websockets: WebSocketProxy;
 
-  constructor(private readonly config: Config) {}
+  constructor(private readonly config: Config) {
+    this.websockets = new WebSocketProxy(config);
+  }
 
   /** Serves one /api/* request: refused with the contract's JSON, or streamed to its upstream. */
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -46,39 +59,36 @@ export class ApiProxy {
       this.reply(req, res, err);
       return;
     }
-    // Issue 6 slots in here: `if (plan.needsRefresh) { await refresh; plan.headers.authorization = ...; res.appendHeader('set-cookie', ...) }`.
-    this.forward(req, res, plan);
+    if (!plan.needsRefresh) { this.forward(req, res, { plan, setCookies: [] }); return; }
+    // The body is not read while the refresh runs: nothing consumes the request stream until it is piped.
+    const headers = new NodeRequestHeaders(req.headers);
+    refreshBeforeForward(plan, headers, this.config).then(
+      (refreshed) => this.forward(req, res, refreshed),
+      (err: unknown) => this.reply(req, res, err),
+    );
   }
 
-  /** WebSocket handshakes on /api/*: only from PUBLIC_ORIGIN with a valid session (RFC 6455 §10.2). */
+  /** WebSocket handshakes on /api/*. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    let plan: ForwardPlan;
-    try {
-      // Browsers send Origin on every handshake and no CSRF header can be added: Origin is the check.
-      if (req.headers.origin !== this.config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
-      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, this.config);
-    } catch (err) {
-      void writeSocketResponse(socket, toErrorResponse(err, { transport: 'node', path: pathOf(req), websocket: true }));
-      return;
-    }
-    exchanges.set(req, { plan });
-    req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
-    req.headers = plan.headers;
-    this.upgraded.add(socket);
-    socket.once('close', () => this.upgraded.delete(socket));
-    this.proxyFor(plan.upstreamUrl, true).upgrade?.(req, socket as Socket, head);
+    this.websockets.upgrade(req, socket, head);
   }
 
   /** SIGTERM: open WebSockets are closed; in-flight HTTP exchanges keep their upstream sockets until done. */
   close(): void {
-    for (const socket of this.upgraded) socket.end();
+    this.websockets.close();
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, plan: ForwardPlan): void {
-    const ex: Exchange = { plan, res };
+  private forward(req: IncomingMessage, res: ServerResponse, { plan, setCookies }: RefreshedPlan): void {
+    // The browser left while a refresh ran: nothing to forward (its cookies come with its next request).
+    if (res.destroyed) return;
+    const chunked = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined;
+    const hasBody = chunked || Number(req.headers['content-length'] ?? 0) > 0;
+    const ex: Exchange = {
+      plan, res, setCookies, cookie: req.headers.cookie,
+      retryable: mayRetryAfterRefresh(req.method ?? 'GET', hasBody, setCookies.length > 0),
+    };
     exchanges.set(req, ex);
     const started = performance.now();
-    const chunked = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined;
     req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
     req.headers = plan.headers;
     // Node frames a body it has no length for only when told to; unframed bytes would be read upstream as a new request.
@@ -112,27 +122,24 @@ export class ApiProxy {
     req.unpipe();
     req.resume(); // keep reading so the 413 can be delivered; the connection closes after it
     ex.proxyReq?.destroy(err);
-    if (ex.res) this.reply(req, ex.res, err);
+    this.reply(req, ex.res, err, ex.setCookies);
   }
 
-  private reply(req: IncomingMessage, res: ServerResponse, err: unknown): void {
-    const response = toErrorResponse(toUpstreamError(err), { transport: 'node', method: req.method, path: pathOf(req) });
+  private reply(req: IncomingMessage, res: ServerResponse, err: unknown, setCookies: string[] = []): void {
+    const response = withProxyResponseHeaders(toErrorResponse(toUpstreamError(err), { transport: 'node', method: req.method, path: pathOf(req) }), setCookies);
     // A body still on its way would otherwise be read as the next request on this connection.
     const close = !req.complete;
     if (close) req.resume();
     void writeWebResponse(res, response, { close });
   }
 
-  private proxyFor(upstream: URL, websocket = false): RequestHandler {
-    const key = `${websocket ? 'ws' : 'http'} ${upstream.origin}`;
-    let proxy = this.proxies.get(key);
+  private proxyFor(upstream: URL): RequestHandler {
+    let proxy = this.proxies.get(upstream.origin);
     if (!proxy) {
-      // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (architecture.md).
-      // A WebSocket owns its upstream connection for good: handshakes get a fresh one, not a pooled socket.
-      const agent = websocket ? undefined : upstream.protocol === 'https:' ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
       proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
         target: upstream.origin,
-        agent,
+        agent: this.agentFor(upstream),
+        selfHandleResponse: true, // written by respond(): a 401 invalid_token may be held back for a retry
         toProxy: true, // use req.url (the policy's upstream path) verbatim: no url.parse re-encoding
         xfwd: false, // X-Forwarded-* come from the policy, never from the client
         changeOrigin: false, // Host is in the policy's headers
@@ -140,9 +147,54 @@ export class ApiProxy {
         ejectPlugins: true,
         plugins: [this.hooks],
       });
-      this.proxies.set(key, proxy);
+      this.proxies.set(upstream.origin, proxy);
     }
     return proxy;
+  }
+
+  private agentFor(upstream: URL): HttpAgent {
+    let agent = this.agents.get(upstream.origin);
+    if (!agent) {
+      // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (architecture.md).
+      // An idle pooled socket is dropped after 4 s, before the 5 s keep-alive timeout of Node upstreams:
+      // reusing one the upstream is closing at that moment fails the request (502, seen in tests).
+      // (Node's own use of the upstream's Keep-Alive hint needs the raw header, which the filter drops.)
+      const options = { keepAlive: true, timeout: IDLE_UPSTREAM_SOCKET_MS };
+      agent = upstream.protocol === 'https:' ? new HttpsAgent(options) : new HttpAgent(options);
+      this.agents.set(upstream.origin, agent);
+    }
+    return agent;
+  }
+
+  /** The upstream's response to the browser: its status and body, the filtered headers, the refreshed cookies. */
+  private respond(ex: Exchange, upstream: IncomingMessage): void {
+    const headers = addProxyResponseHeaders(filterUpstreamResponseHeaders(Object.entries(upstream.headers), {
+      route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: this.config.publicOrigin,
+    }), ex.setCookies);
+    writeUpstreamResponse(ex.res, upstream, headers);
+  }
+
+  /** The upstream rejected a token we believed valid: one refresh, then the same GET/HEAD once more. */
+  private async retryAfterRefresh(req: IncomingMessage, ex: Exchange, rejected: IncomingMessage): Promise<void> {
+    let again: RefreshedPlan;
+    try {
+      again = await refreshAfterRejection(ex.plan, new NodeRequestHeaders({ cookie: ex.cookie }), this.config);
+    } catch (err) {
+      rejected.destroy();
+      this.reply(req, ex.res, err);
+      return;
+    }
+    if (again.setCookies.length === 0) { this.respond(ex, rejected); return; }
+    rejected.resume(); // drain the 401's body so its connection goes back to the pool
+    if (ex.res.destroyed) return;
+    ex.plan = again.plan;
+    ex.setCookies = again.setCookies;
+    ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
+    const retry = requestUpstreamAgain(ex.plan, req.method ?? 'GET', this.agentFor(ex.plan.upstreamUrl));
+    ex.proxyReq = retry;
+    retry.on('response', (upstream) => { clearTimeout(ex.timer); this.respond(ex, upstream); });
+    retry.on('error', (err) => this.abort(req, ex, err));
+    retry.end();
   }
 
   private readonly hooks: Plugin<IncomingMessage, ServerResponse> = (proxyServer) => {
@@ -152,35 +204,20 @@ export class ApiProxy {
       ex.proxyReq = proxyReq;
       if (ex.failed) proxyReq.destroy(ex.failed);
     });
-    proxyServer.on('proxyRes', (proxyRes, req) => {
+    proxyServer.on('proxyRes', (proxyRes, req, res) => {
       const ex = exchanges.get(req);
-      if (!ex) return;
+      if (!ex) { proxyRes.destroy(); res.destroy(); return; }
       clearTimeout(ex.timer);
-      proxyRes.headers = filterUpstreamResponseHeaders(Object.entries(proxyRes.headers), {
-        route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: this.config.publicOrigin,
-      }) as IncomingMessage['headers'];
-    });
-    proxyServer.on('proxyReqWs', (proxyReq, req) => {
-      const ex = exchanges.get(req);
-      if (ex) ex.proxyReq = proxyReq;
-      // Runs before http-proxy copies the handshake response onto the browser's socket.
-      const strip = (r: IncomingMessage) => {
-        for (const name of Object.keys(r.headers)) {
-          if (name === 'set-cookie' || name.startsWith('x-middleware-') || name.startsWith('x-nextjs-')) delete r.headers[name];
-        }
-      };
-      proxyReq.prependListener('response', strip);
-      proxyReq.prependListener('upgrade', strip);
-    });
-    proxyServer.on('error', (err, req, target) => {
-      const ex = exchanges.get(req);
-      if (target instanceof ServerResponse) {
-        if (ex) this.abort(req, ex, err); else this.reply(req, target, err);
+      if (ex.retryable && upstreamRejectedToken(proxyRes.statusCode ?? 0, proxyRes.headers['www-authenticate'])) {
+        ex.retryable = false;
+        void this.retryAfterRefresh(req, ex, proxyRes);
         return;
       }
-      // A WebSocket whose upstream failed: browsers cannot read a handshake error body, so log and close.
-      toErrorResponse(toUpstreamError(err), { transport: 'node', path: pathOf(req), websocket: true });
-      (target as Duplex | undefined)?.destroy();
+      this.respond(ex, proxyRes);
+    });
+    proxyServer.on('error', (err, req, res) => {
+      const ex = exchanges.get(req);
+      if (ex) this.abort(req, ex, err); else if (res instanceof ServerResponse) this.reply(req, res, err);
     });
   };
 }

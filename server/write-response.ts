@@ -33,3 +33,19 @@ export async function writeSocketResponse(socket: Duplex, response: Response): P
   socket.once('finish', () => socket.destroy());
   socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
 }
+
+/**
+ * A JSON error written synchronously onto an upgrade socket, for the moment just before http-proxy
+ * ends it (its 'error' event): there is no time to read a Response body first.
+ */
+export function writeSocketError(socket: Duplex, status: number, body: { code: string; message: string }, headers: Record<string, string | string[]> = {}): void {
+  const json = Buffer.from(JSON.stringify(body), 'utf8');
+  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'content-type: application/json; charset=utf-8', 'cache-control: no-store'];
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === 'content-type' || name === 'cache-control' || name === 'content-length' || name === 'connection') continue;
+    for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
+  }
+  lines.push(`content-length: ${json.length}`, 'connection: close');
+  socket.once('finish', () => socket.destroy());
+  socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), json]));
+}

@@ -1,6 +1,7 @@
 // Contract §3 on both transports, one suite: what reaches the upstream (its canary log is the
 // witness), what is refused before any upstream is contacted, and what comes back to the browser.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { rawRequest, type RawResponse } from '../harness/http-request';
 import type { TestSession } from '../harness/session-from-idp';
 import type { Transport } from '../harness/start-bff';
@@ -164,6 +165,20 @@ describe.each(['node', 'next'] as const)('OAuth Proxy contract (%s transport)', 
     expect(elapsed).toBeLessThan(TIMEOUT_MS + 1500);
   });
 
+  it('X-Content-Type-Options: nosniff on forwarded and on refused /api responses (the Node transport answers before Next\'s headers())', async () => {
+    const ok = await send('/api/data/x', { headers: browser() });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['x-content-type-options']).toBe('nosniff');
+    for (const [target, status] of [['/api/other', 404], ['/api/down/x', 502], ['/api/data/%2fx', 400]] as const) {
+      const res = await send(target, { headers: browser() });
+      expect(res.status, target).toBe(status);
+      expect(res.headers['x-content-type-options'], target).toBe('nosniff');
+    }
+    const noSession = await send('/api/data/x', { headers: { 'sec-fetch-site': 'same-origin' } });
+    expect(noSession.status).toBe(401);
+    expect(noSession.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('passes an upstream 500 and 401 through with their bodies', async () => {
     for (const code of [500, 401, 418]) {
       const res = await send(`/api/data/status/${code}`, { headers: browser() });
@@ -204,5 +219,37 @@ describe.each(['node', 'next'] as const)('OAuth Proxy contract (%s transport)', 
     const end = Date.now();
     expect(text.split('\n\n').filter(Boolean)).toEqual(['data: {"n":0}', 'data: {"n":1}', 'data: {"n":2}']);
     expect(end - arrivals[0]!).toBeGreaterThanOrEqual(600);
+  });
+});
+
+describe('Node transport: WebSocket handshakes whose upstream fails', () => {
+  const origin = () => stack.bffs.node.origin;
+  const handshake = (path: string) => new Promise<{ status?: number; body?: string; headers?: Record<string, unknown>; opened?: boolean }>((resolve, reject) => {
+    const ws = new WebSocket(`${origin().replace('http', 'ws')}${path}`, { headers: { origin: origin(), cookie: sessions.node.cookie } });
+    ws.once('open', () => { ws.close(); resolve({ opened: true }); });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, body, headers: res.headers }));
+    });
+    ws.once('error', reject);
+  });
+
+  it('an unreachable upstream answers the handshake with 502 bad_gateway JSON', async () => {
+    const res = await handshake('/api/down/ws');
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body!).code).toBe('bad_gateway');
+    expect(res.headers!['x-content-type-options']).toBe('nosniff');
+    expect(res.body).not.toContain(String(stack.deadPort));
+  });
+
+  it('an upstream that never answers the handshake → 504 gateway_timeout within UPSTREAM_TIMEOUT_MS', async () => {
+    const t0 = Date.now();
+    const res = await handshake('/api/hang/ws');
+    const elapsed = Date.now() - t0;
+    expect(res.status).toBe(504);
+    expect(JSON.parse(res.body!).code).toBe('gateway_timeout');
+    expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(elapsed).toBeLessThan(TIMEOUT_MS + 1500);
   });
 });

@@ -50,6 +50,24 @@ describe('SessionCookies', () => {
     expect(read).toEqual({ status: 'ok', value: s });
   });
 
+  it('keeps the access token\'s issue time (its lifetime caps the proxy\'s refresh margin)', () => {
+    const s = { ...newSession(), accessTokenIssuedAt: now - 10 };
+    const read = cookies.read(browserJar(cookies.write(new CookieJar(''), s)));
+    expect(read.status === 'ok' && read.value.accessTokenIssuedAt).toBe(now - 10);
+  });
+
+  it('still reads an access-token cookie written before the issue time was recorded', () => {
+    const s = newSession('older-token');
+    const jar = browserJar(cookies.write(new CookieJar(''), s));
+    const legacyAt = cookies.codec.seal('at', JSON.stringify({ s: s.sid, v: 'older-token', x: s.accessTokenExpiresAt }), s.expiresAt);
+    const read = cookies.read(new CookieJar(header(jar).replace(/__Host-th-at=[^;]+/, `__Host-th-at=${legacyAt}`)));
+    expect(read.status).toBe('ok');
+    if (read.status !== 'ok') return;
+    expect(read.value.accessToken).toBe('older-token');
+    expect(read.value.accessTokenExpiresAt).toBe(s.accessTokenExpiresAt);
+    expect(read.value.accessTokenIssuedAt).toBeUndefined();
+  });
+
   it('reports absent when no session cookie is sent, invalid when one is tampered', () => {
     expect(cookies.read(new CookieJar('other=1')).status).toBe('absent');
     const jar = browserJar(cookies.write(new CookieJar(''), newSession()));

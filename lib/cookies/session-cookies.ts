@@ -1,5 +1,5 @@
 // The session lives in four encrypted cookies, each bound to its purpose and to one session id:
-//   {p}-at   access token + its expiry   (read by the proxy on every API call)
+//   {p}-at   access token + its expiry and issue time (read by the proxy on every API call)
 //   {p}-rt   refresh token               (read only to refresh)
 //   {p}-id   ID token                    (claims, id_token_hint at logout)
 //   {p}-csrf the session's CSRF token    (compared with the x-{p}-csrf header)
@@ -17,6 +17,11 @@ export interface SessionTokens {
   accessToken: string;
   /** Unix seconds; from `expires_in` at issue time. */
   accessTokenExpiresAt: number;
+  /**
+   * Unix seconds when the BFF received the token. With the expiry it gives the token's lifetime, which
+   * caps the proxy's refresh margin at half of it; absent in cookies written before it was recorded.
+   */
+  accessTokenIssuedAt?: number;
   refreshToken?: string;
   idToken?: string;
 }
@@ -31,7 +36,8 @@ export interface Session extends SessionTokens {
 /** Outcome of reading one cookie: absent, present but unusable, or its record. */
 export type Opened<T> = { status: 'absent' } | { status: 'invalid' } | { status: 'ok'; value: T };
 
-interface Record { s: string; v: string; x?: number }
+/** s: session id, v: value, x: expiry of the value (at: token expiry; csrf: session end), i: at's issue time. */
+interface Record { s: string; v: string; x?: number; i?: number }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -90,6 +96,7 @@ export class SessionCookies {
       expiresAt: csrf.value.x ?? 0,
       accessToken: at.status === 'ok' ? at.value.v : '',
       accessTokenExpiresAt: at.status === 'ok' ? (at.value.x ?? 0) : 0,
+      ...(at.status === 'ok' && typeof at.value.i === 'number' ? { accessTokenIssuedAt: at.value.i } : {}),
       refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
       idToken: id.status === 'ok' ? id.value.v : undefined,
     };
@@ -110,15 +117,15 @@ export class SessionCookies {
   write(jar: CookieJar, session: Session, now = nowSeconds()): string[] {
     const maxAge = session.expiresAt - now;
     const secure = this.config.secureCookies;
-    const put = (kind: SessionCookieKind, v: string | undefined, x?: number): string[] => {
+    const put = (kind: SessionCookieKind, v: string | undefined, x?: number, i?: number): string[] => {
       if (v === undefined || v === '') {
         return readChunked(jar, this.names[kind]) === undefined ? [] : clearChunked(jar, this.names[kind], secure);
       }
-      const sealed = this.codec.seal(kind, JSON.stringify({ s: session.sid, v, x }), session.expiresAt);
+      const sealed = this.codec.seal(kind, JSON.stringify({ s: session.sid, v, x, i } satisfies Record), session.expiresAt);
       return writeChunked(jar, this.names[kind], sealed, secure, maxAge);
     };
     return [
-      ...put('at', session.accessToken, session.accessTokenExpiresAt),
+      ...put('at', session.accessToken, session.accessTokenExpiresAt, session.accessTokenIssuedAt),
       ...put('rt', session.refreshToken),
       ...put('id', session.idToken),
       ...put('csrf', session.csrf, session.expiresAt),

@@ -5,7 +5,8 @@ import { getConfig, type Config } from '../config';
 import { toErrorResponse } from '../errors';
 import { log } from '../log';
 import { planForward, type ForwardPlan } from './plan-forward';
-import { filterUpstreamResponseHeaders } from './response-headers';
+import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken } from './refresh-before-forward';
+import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from './response-headers';
 import { payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from './upstream-failure';
 
 /**
@@ -28,20 +29,40 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
   const config = opts.config ?? getConfig();
   const url = new URL(request.url);
   const started = performance.now();
+  // Once a refresh has rotated the tokens, every response from here on carries the new cookies, errors
+  // included: a browser left with the old ones would lose its session when the grace window ends.
+  let setCookies: string[] = [];
   try {
-    const plan = planForward({ method: request.method, target: url.pathname + url.search, headers: request.headers }, config);
-    // Issue 6 slots in here: `if (plan.needsRefresh) { ...await refresh, replace plan.headers.authorization, keep Set-Cookie }`.
+    const planned = planForward({ method: request.method, target: url.pathname + url.search, headers: request.headers }, config);
+    const refreshed = await refreshBeforeForward(planned, request.headers, config);
+    let plan = refreshed.plan;
+    setCookies = refreshed.setCookies;
     const body = await readLimitedBody(request, Math.min(config.maxBodyBytes, NEXT_TRANSPORT_BODY_LIMIT));
-    const upstream = await fetchUpstream(plan, request, body, config.upstreamTimeoutMs, opts.fetch ?? fetch);
+    const doFetch = opts.fetch ?? fetch;
+    let upstream = await fetchUpstream(plan, request, body, config.upstreamTimeoutMs, doFetch);
+    if (mayRetryAfterRefresh(request.method, body !== undefined, setCookies.length > 0)
+      && upstreamRejectedToken(upstream.status, upstream.headers.get('www-authenticate'))) {
+      const again = await refreshAfterRejection(plan, request.headers, config).catch(async (err: unknown) => {
+        await upstream.body?.cancel();
+        throw err;
+      });
+      if (again.setCookies.length > 0) {
+        await upstream.body?.cancel();
+        plan = again.plan;
+        setCookies = again.setCookies;
+        upstream = await fetchUpstream(plan, request, undefined, config.upstreamTimeoutMs, doFetch);
+      }
+    }
     const headers = filterUpstreamResponseHeaders(upstream.headers, {
       route: plan.route, upstreamUrl: plan.upstreamUrl, publicOrigin: config.publicOrigin,
     });
     const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
     if (DECODED_BY_FETCH.has(encoding)) { delete headers['content-encoding']; delete headers['content-length']; }
-    log('debug', 'api_forwarded', { transport: 'next', route: plan.route.prefix, status: upstream.status, ms: Math.round(performance.now() - started) });
+    addProxyResponseHeaders(headers, setCookies);
+    log('debug', 'api_forwarded', { transport: 'next', route: plan.route.prefix, status: upstream.status, refreshed: setCookies.length > 0, ms: Math.round(performance.now() - started) });
     return new Response(upstream.body, { status: upstream.status, headers: toHeaders(headers) });
   } catch (err) {
-    return toErrorResponse(toUpstreamError(err), { transport: 'next', method: request.method, path: url.pathname });
+    return withProxyResponseHeaders(toErrorResponse(toUpstreamError(err), { transport: 'next', method: request.method, path: url.pathname }), setCookies);
   }
 }
 

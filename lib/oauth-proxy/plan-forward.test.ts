@@ -18,8 +18,9 @@ const config = loadConfig({
 const cookies = new SessionCookies(config);
 const now = Math.floor(Date.now() / 1000);
 
-function sessionCookie(accessToken = 'the-access-token', expiresIn = 300) {
-  const session = cookies.create({ accessToken, accessTokenExpiresAt: now + expiresIn, refreshToken: 'rt', idToken: 'id' }, now);
+function sessionCookie(accessToken = 'the-access-token', expiresIn = 300, issuedAgo?: number) {
+  const issued = issuedAgo === undefined ? {} : { accessTokenIssuedAt: now - issuedAgo };
+  const session = cookies.create({ accessToken, accessTokenExpiresAt: now + expiresIn, ...issued, refreshToken: 'rt', idToken: 'id' }, now);
   return { cookie: cookies.write(new CookieJar(''), session, now).map((l) => l.split(';')[0]).join('; '), csrf: session.csrf };
 }
 const alice = sessionCookie();
@@ -93,6 +94,15 @@ describe('planForward: origin, session and CSRF (401 unauthorized_request)', () 
     expect(plan.headers.authorization).toBe('Bearer old-token');
     expect(plan.needsRefresh).toBe(true);
     expect(planForward(req('/api/x'), config).needsRefresh).toBe(false);
+  });
+
+  it('reads the token\'s lifetime from the cookie: a 20 s token is not refreshed at once with a 30 s margin', () => {
+    const flag = (c: { cookie: string }) => planForward(req('/api/x', { cookie: c.cookie }), config).needsRefresh;
+    expect(flag(sessionCookie('fresh-20s', 20, 0))).toBe(false); // capped at 10 s
+    expect(flag(sessionCookie('half-spent-20s', 9, 11))).toBe(true);
+    expect(flag(sessionCookie('legacy-cookie', 20))).toBe(true); // no issue time recorded: the full margin
+    const plan = planForward(req('/api/x', { cookie: sessionCookie('x', 9, 11).cookie }), config);
+    expect(plan.session).toMatchObject({ accessTokenExpiresAt: now + 9, accessTokenIssuedAt: now - 11 });
   });
 
   it('refresh margin: REFRESH_MARGIN_SECONDS, capped at half the lifetime when known', () => {

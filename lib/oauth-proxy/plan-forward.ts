@@ -22,9 +22,15 @@ export interface ProxyRequest {
 
 export interface ProxySession {
   sid: string;
+  /** The session's CSRF token (kept when the session's cookies are rewritten after a refresh). */
+  csrf: string;
+  /** The session's absolute end (SESSION_MAX_AGE_SECONDS after login), unix seconds. */
+  expiresAt: number;
   accessToken: string;
   /** Unix seconds. */
   accessTokenExpiresAt: number;
+  /** Unix seconds; absent in cookies written before it was recorded. */
+  accessTokenIssuedAt?: number;
 }
 
 export interface ForwardPlan {
@@ -35,7 +41,7 @@ export interface ForwardPlan {
   /** Lower-case header record to send upstream (Host, one Bearer, X-Forwarded-*; nothing the drop-list names). */
   headers: Record<string, string>;
   session: ProxySession;
-  /** Contract §3: refresh before forwarding (issue 6 slots in here; for now adapters forward as is). */
+  /** Contract §3: refresh before forwarding (`refreshBeforeForward`, then the plan it returns is forwarded). */
   needsRefresh: boolean;
 }
 
@@ -71,8 +77,8 @@ export function planForward(req: ProxyRequest, config: Config, cookies = proxySe
     route,
     upstreamUrl,
     headers,
-    session: { sid: session.sid, accessToken: session.accessToken, accessTokenExpiresAt: session.accessTokenExpiresAt },
-    needsRefresh: accessTokenNeedsRefresh(session.accessTokenExpiresAt, config.refreshMarginSeconds, now),
+    session,
+    needsRefresh: accessTokenNeedsRefresh(session.accessTokenExpiresAt, config.refreshMarginSeconds, now, lifetimeOf(session)),
   };
 }
 
@@ -80,14 +86,22 @@ export function planForward(req: ProxyRequest, config: Config, cookies = proxySe
  * Opens only the two cookies the proxy needs (2 AES-GCM decrypts): the CSRF cookie for the session id
  * and CSRF token, and the access-token cookie, which must carry the same session id.
  */
-function openProxySession(headers: RequestHeaders, cookies: SessionCookies): ProxySession & { csrf: string } {
+function openProxySession(headers: RequestHeaders, cookies: SessionCookies): ProxySession {
   const jar = new CookieJar(headers.get('cookie'));
   const csrf = cookies.open(jar, 'csrf');
   if (csrf.status !== 'ok') throw unauthorized('No valid session');
   const at = cookies.open(jar, 'at', csrf.value.s);
   if (at.status !== 'ok' || !at.value.v) throw unauthorized('No valid session');
-  return { sid: csrf.value.s, csrf: csrf.value.v, accessToken: at.value.v, accessTokenExpiresAt: at.value.x ?? 0 };
+  return {
+    sid: csrf.value.s, csrf: csrf.value.v, expiresAt: csrf.value.x ?? 0,
+    accessToken: at.value.v, accessTokenExpiresAt: at.value.x ?? 0,
+    ...(typeof at.value.i === 'number' ? { accessTokenIssuedAt: at.value.i } : {}),
+  };
 }
+
+/** The access token's lifetime in seconds, when its cookie recorded the issue time. */
+const lifetimeOf = (s: ProxySession) =>
+  s.accessTokenIssuedAt === undefined ? undefined : Math.max(0, s.accessTokenExpiresAt - s.accessTokenIssuedAt);
 
 /**
  * Contract §3: refresh when the token has expired or expires within REFRESH_MARGIN_SECONDS, the margin

@@ -72,3 +72,33 @@ function revealsHost(value: HeaderValue, host: string): boolean {
   // `//host` catches URLs; a bare host:port is specific enough to search for on its own.
   return values.some((v) => v.includes(`//${host}`) || (host.includes(':') && v.includes(host)));
 }
+
+/**
+ * What every /api/* response carries, whoever produced it (the upstream or the proxy's own error), on
+ * both transports: the Node transport answers before Next, so next.config.js headers() never apply.
+ * After a transparent refresh, the new session cookies ride on the same response, which then must
+ * not be stored by any cache (nextjs-auth0 CVE-2025-48947).
+ */
+export function addProxyResponseHeaders(headers: Record<string, HeaderValue>, setCookies: readonly string[] = []): Record<string, HeaderValue> {
+  // A JSON or text body is never sniffed into HTML or script.
+  headers['x-content-type-options'] = 'nosniff';
+  if (setCookies.length > 0) {
+    headers['set-cookie'] = [...setCookies];
+    headers['cache-control'] = 'no-store';
+  }
+  return headers;
+}
+
+/** The same for a Web Response (the proxy's error responses, and proxy.ts). */
+export function withProxyResponseHeaders(response: Response, setCookies: readonly string[] = []): Response {
+  const record: Record<string, HeaderValue> = {};
+  response.headers.forEach((value, name) => { if (name !== 'set-cookie') record[name] = value; });
+  const own = response.headers.getSetCookie();
+  if (own.length > 0) record['set-cookie'] = own;
+  addProxyResponseHeaders(record, [...own, ...setCookies]);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(record)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v); else headers.set(name, value);
+  }
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}

@@ -12,6 +12,8 @@ export interface IssuedTokens {
   accessToken: string;
   /** Unix seconds, from `expires_in` (RFC 6749 §5.1). */
   accessTokenExpiresAt: number;
+  /** Unix seconds when the token was received; expiry minus this is its lifetime. */
+  accessTokenIssuedAt: number;
   refreshToken?: string;
   idToken?: string;
 }
@@ -46,6 +48,7 @@ function toIssuedTokens(response: client.TokenEndpointResponse, now: number): Is
   return {
     accessToken: response.access_token,
     accessTokenExpiresAt: now + expiresIn,
+    accessTokenIssuedAt: now,
     refreshToken: response.refresh_token,
     idToken: response.id_token,
   };

@@ -2,7 +2,7 @@
 // POST /oauth-agent/refresh and both OAuth Proxy transports (README "Refresh model").
 import { createHash } from 'node:crypto';
 import { getConfig, type Config } from '../config';
-import { ThError } from '../errors';
+import { asThError, ThError } from '../errors';
 import { log } from '../log';
 import type { Session } from '../cookies/session-cookies';
 import { refreshAccessToken } from '../oidc/token-requests';
@@ -60,7 +60,7 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
     log('debug', 'token_refresh_reused', { sid: session.sid });
     return merge(session, remembered);
   }
-  const tokens = await coordinator.run(key, async () => {
+  const shared = coordinator.run(key, async () => {
     // Another caller (or instance, with a shared store) may have finished while we waited.
     const late = await successors.get(key);
     if (late) return late;
@@ -74,6 +74,9 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
       throw err;
     }
   });
+  // The grant may have run in another bundle's copy of lib/ (the coordinator is process-wide): its
+  // ThError is re-made as ours, so callers' `instanceof ThError` checks hold.
+  const tokens = await shared.catch((err: unknown) => { throw asThError(err) ?? err; });
   return merge(session, tokens);
 }
 
@@ -83,6 +86,8 @@ function merge(session: Session, tokens: SuccessorTokens): Session {
     ...session,
     accessToken: tokens.accessToken,
     accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+    // The old token's issue time never describes the new one: unknown stays unknown (margin uncapped).
+    accessTokenIssuedAt: tokens.accessTokenIssuedAt,
     refreshToken: tokens.refreshToken ?? session.refreshToken,
     idToken: tokens.idToken ?? session.idToken,
   };

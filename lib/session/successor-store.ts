@@ -5,6 +5,7 @@
 export interface SuccessorTokens {
   accessToken: string;
   accessTokenExpiresAt: number;
+  accessTokenIssuedAt?: number;
   refreshToken?: string;
   idToken?: string;
 }

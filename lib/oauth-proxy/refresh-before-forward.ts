@@ -1,0 +1,124 @@
+// Transparent refresh in the OAuth Proxy (contract §3, README "Refresh model"): when the plan says the
+// access token has expired or is inside the refresh margin, the session is refreshed through the one
+// race-free path shared with POST /oauth-agent/refresh, and the request goes upstream with the new
+// token. Framework-free: both transports call it between planForward() and forwarding.
+import type { Config } from '../config';
+import { CookieJar } from '../cookies/cookie-jar';
+import { nowSeconds, type Session, type SessionCookies } from '../cookies/session-cookies';
+import { describeCause, ThError } from '../errors';
+import { log } from '../log';
+import { refreshSessionTokens, type RefreshDependencies } from '../session/refresh-session-tokens';
+import { proxySessionCookies, type ForwardPlan } from './plan-forward';
+import type { RequestHeaders } from './request-headers';
+
+export interface RefreshedPlan {
+  /** The plan to forward: the new Bearer when a refresh happened, the original plan otherwise. */
+  plan: ForwardPlan;
+  /** Set-Cookie lines for the browser's response (empty when the cookies did not change). */
+  setCookies: string[];
+}
+
+export interface RefreshBeforeForwardOptions {
+  cookies?: SessionCookies;
+  deps?: RefreshDependencies;
+  now?: number;
+}
+
+/**
+ * Throws ThError 'session_expired' (with Set-Cookie lines clearing every session cookie) when the
+ * refresh token is rejected, 'unauthorized_request' (also clearing) when the refresh-token or ID-token
+ * cookie is unreadable, and the identity server's failure ('authorization_server_error', ...) when the
+ * access token has expired and could not be renewed. Nothing has been forwarded when it throws.
+ */
+export async function refreshBeforeForward(
+  plan: ForwardPlan, requestHeaders: RequestHeaders, config: Config, opts: RefreshBeforeForwardOptions = {},
+): Promise<RefreshedPlan> {
+  if (!plan.needsRefresh) return { plan, setCookies: [] };
+  const cookies = opts.cookies ?? proxySessionCookies(config);
+  const now = opts.now ?? nowSeconds();
+  const { session: current } = plan;
+  const stillValid = current.accessTokenExpiresAt > now;
+  const jar = new CookieJar(requestHeaders.get('cookie'));
+  const clearing = () => cookies.clear(jar).map((line) => ['set-cookie', line] as const);
+
+  // The refresh-token cookie is opened only here, never on the per-request fast path.
+  const rt = cookies.open(jar, 'rt', current.sid);
+  const id = cookies.open(jar, 'id', current.sid);
+  if (rt.status === 'invalid' || id.status === 'invalid') {
+    throw new ThError('unauthorized_request', 'The session cookies are invalid', { headers: clearing() });
+  }
+  // Nothing to refresh with (the identity server issued no refresh token): a token that works is used.
+  if (rt.status === 'absent' && stillValid) return { plan: { ...plan, needsRefresh: false }, setCookies: [] };
+
+  const session: Session = {
+    sid: current.sid, csrf: current.csrf, expiresAt: current.expiresAt,
+    accessToken: current.accessToken, accessTokenExpiresAt: current.accessTokenExpiresAt,
+    accessTokenIssuedAt: current.accessTokenIssuedAt,
+    refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
+    idToken: id.status === 'ok' ? id.value.v : undefined,
+  };
+  let refreshed: Session;
+  try {
+    refreshed = await refreshSessionTokens(session, opts.deps);
+  } catch (err) {
+    // Contract §2: an invalid refresh token ends the session; every session cookie is cleared.
+    if (err instanceof ThError && err.code === 'session_expired') {
+      throw new ThError('session_expired', err.message, { cause: err.cause ?? err, headers: clearing() });
+    }
+    // The identity server failed. Inside the margin the old token still works: a request that can
+    // succeed is not failed (the next request tries the refresh again). Once expired, the error stands
+    // and the cookies stay as they are, so the session survives the outage.
+    if (stillValid) {
+      log('warn', 'token_refresh_deferred', { sid: current.sid, expiresIn: current.accessTokenExpiresAt - now, ...describeCause(err) });
+      return { plan: { ...plan, needsRefresh: false }, setCookies: [] };
+    }
+    throw err;
+  }
+  return {
+    plan: {
+      ...plan,
+      // RFC 6750 §2.1: exactly one Bearer, now the refreshed one.
+      headers: { ...plan.headers, authorization: `Bearer ${refreshed.accessToken}` },
+      session: {
+        sid: refreshed.sid, csrf: refreshed.csrf, expiresAt: refreshed.expiresAt,
+        accessToken: refreshed.accessToken, accessTokenExpiresAt: refreshed.accessTokenExpiresAt,
+        accessTokenIssuedAt: refreshed.accessTokenIssuedAt,
+      },
+      needsRefresh: false,
+    },
+    setCookies: cookies.write(jar, refreshed, now),
+  };
+}
+
+/**
+ * RFC 6750 §3.1: a 401 whose challenge says `invalid_token` means the token is expired, revoked or
+ * malformed, so a refreshed one may succeed (e.g. the API's clock runs ahead of ours). Any other
+ * 401 (no challenge, `insufficient_scope`, an app-level refusal) is the API's answer and passes as is:
+ * refreshing on those would spend a grant per call.
+ */
+export function upstreamRejectedToken(status: number, wwwAuthenticate: string | string[] | null | undefined): boolean {
+  if (status !== 401 || !wwwAuthenticate) return false;
+  const value = Array.isArray(wwwAuthenticate) ? wwwAuthenticate.join(', ') : wwwAuthenticate;
+  return /\bBearer\b/i.test(value) && /\berror\s*=\s*"?invalid_token"?/i.test(value);
+}
+
+/**
+ * Sent twice only when safe: an idempotent method without a body (RFC 9110 §9.2.2; a body may be a
+ * stream already consumed), and only if this request did not refresh already (then the 401 stands).
+ */
+export function mayRetryAfterRefresh(method: string, hasBody: boolean, refreshedAlready: boolean): boolean {
+  const m = method.toUpperCase();
+  return (m === 'GET' || m === 'HEAD') && !hasBody && !refreshedAlready;
+}
+
+/**
+ * After an upstream rejected a token the proxy believed valid: one refresh through the same
+ * single-flight path. No Set-Cookie lines means nothing changed (identity server down while the
+ * token is valid by the clock, or no refresh token): the API's own 401 is then returned.
+ */
+export function refreshAfterRejection(
+  plan: ForwardPlan, requestHeaders: RequestHeaders, config: Config, opts: RefreshBeforeForwardOptions = {},
+): Promise<RefreshedPlan> {
+  log('info', 'upstream_rejected_token', { sid: plan.session.sid, route: plan.route.prefix });
+  return refreshBeforeForward({ ...plan, needsRefresh: true }, requestHeaders, config, opts);
+}
