@@ -16,7 +16,7 @@ import { BodyTooLargeError, payloadTooLarge, toUpstreamError, UpstreamTimeoutErr
 import { NodeRequestHeaders } from './node-request-headers';
 import { requestUpstreamAgain, writeUpstreamResponse } from './upstream-response';
 import { WebSocketProxy } from './websocket-proxy';
-import { writeWebResponse } from './write-response';
+import { answerEarly } from './write-response';
 
 /** One request in flight: what the plugin hooks need to find from `req`. */
 interface Exchange {
@@ -127,10 +127,7 @@ export class ApiProxy {
 
   private reply(req: IncomingMessage, res: ServerResponse, err: unknown, setCookies: string[] = []): void {
     const response = withProxyResponseHeaders(toErrorResponse(toUpstreamError(err), { transport: 'node', method: req.method, path: pathOf(req) }), setCookies);
-    // A body still on its way would otherwise be read as the next request on this connection.
-    const close = !req.complete;
-    if (close) req.resume();
-    void writeWebResponse(res, response, { close });
+    answerEarly(req, res, response);
   }
 
   private proxyFor(upstream: URL): RequestHandler {

@@ -11,6 +11,7 @@ import { log } from '../lib/log';
 import { securityHeadersFor } from '../lib/security/security-headers.mjs';
 import { ApiProxy, isApiPath } from './api-proxy';
 import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
+import { isForeignRequestTarget, refuseRequestTarget } from './refuse-foreign-target';
 
 const config = validateAtStartup({ transport: 'node' });
 // Per request from the run-time PUBLIC_ORIGIN (HSTS only on https, RFC 6797 §7.2), so one image
@@ -30,12 +31,14 @@ const apiProxy = new ApiProxy(config);
 // Beyond it Node answers 431 itself.
 const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
   for (const [name, value] of securityHeaders) res.setHeader(name, value);
-  if (isApiPath(req.url)) apiProxy.handle(req, res);
+  if (isForeignRequestTarget(req.url)) refuseRequestTarget(req, res);
+  else if (isApiPath(req.url)) apiProxy.handle(req, res);
   else if (isUnsupportedMethodOnStatic(req.method, req.url)) refuseMethodOnStatic(req, res);
   else void handle(req, res);
 });
 server.on('upgrade', (req, socket, head) => {
-  if (isApiPath(req.url)) apiProxy.upgrade(req, socket, head);
+  if (isForeignRequestTarget(req.url)) socket.destroy();
+  else if (isApiPath(req.url)) apiProxy.upgrade(req, socket, head);
   else if (!nextUpgrades.emit('upgrade', req, socket, head)) socket.destroy();
 });
 

@@ -4,7 +4,7 @@
 // server answers first, with the contract's JSON 405, so a monitoring alert on 5xx means a real fault.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ThError, toErrorResponse } from '../lib/errors';
-import { writeWebResponse } from './write-response';
+import { answerEarly } from './write-response';
 
 // The agent's route handlers answer their own methods (405 JSON included); /api/* is the proxy's.
 const OWN_METHODS = /^\/(?:api|oauth-agent)(?:[/?]|$)/;
@@ -20,8 +20,5 @@ export function refuseMethodOnStatic(req: IncomingMessage, res: ServerResponse):
     new ThError('method_not_allowed', 'This path only answers GET and HEAD', { headers: [['allow', 'GET, HEAD']] }),
     { transport: 'node', method: req.method, path: (req.url ?? '').split('?')[0] },
   );
-  // A body still on its way would otherwise be read as the next request on this connection.
-  const close = !req.complete;
-  if (close) req.resume();
-  void writeWebResponse(res, response, { close });
+  answerEarly(req, res, response);
 }

@@ -1,5 +1,5 @@
 // Writes a Web Response (as toErrorResponse produces) onto Node's raw response or an upgrade socket.
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 function nodeHeaders(response: Response): Record<string, string | string[]> {
@@ -19,6 +19,26 @@ export async function writeWebResponse(res: ServerResponse, response: Response, 
   if (opts.close) headers.connection = 'close';
   res.writeHead(response.status, headers);
   res.end(body);
+}
+
+/** How long the rest of a refused request's body is read and discarded before the connection is cut. */
+const LINGER_MS = 5_000;
+
+/**
+ * Answers a request whose body may still be arriving (a 413, a refused POST). Closing at once would
+ * make the kernel reset the connection under the client's upload, and the client would see a network
+ * error instead of the answer; so the rest of the (framed) body is read and discarded for a bounded
+ * time, as RFC 9112 §9.6 recommends, and the connection stays usable if it ends in time.
+ */
+export function answerEarly(req: IncomingMessage, res: ServerResponse, response: Response): void {
+  if (!req.complete) {
+    req.resume();
+    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    cut.unref();
+    req.once('end', () => clearTimeout(cut));
+    req.once('close', () => clearTimeout(cut));
+  }
+  void writeWebResponse(res, response);
 }
 
 /** Answers a refused WebSocket handshake with a plain HTTP response, then closes the socket. */

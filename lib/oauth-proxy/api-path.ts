@@ -44,7 +44,10 @@ export function assertSafeApiPath(rawPath: string): string {
   if (CONTROL_CHARACTER.test(current)) throw badRequest('The path holds a control character');
   if (current.includes('//')) throw badRequest('The path holds an empty segment');
   for (const segment of current.split('/')) {
-    if (segment === '.' || segment === '..') throw badRequest('The path holds a dot segment');
+    // Servlet containers (Tomcat, Jetty, Spring) drop a `;parameter` before resolving dot segments,
+    // so `..;x` is `..` to them (Orange Tsai, "Breaking Parser Logic", Black Hat 2018).
+    const name = segment.split(';', 1)[0];
+    if (name === '.' || name === '..') throw badRequest('The path holds a dot segment');
   }
   return current;
 }

@@ -54,9 +54,13 @@ describe('planForward: path checks (400 invalid_request)', () => {
   it.each([
     '/api/../x', '/api/%2e%2e/x', '/api/%2E%2E/x', '/api/%252e%252e/x', '/api/%25252e%25252e/x', '/api/./x', '/api/a/.', '/api/a/..',
     '/api/a%2fb', '/api/a%2Fb', '/api/a%252fb', '/api/a%5cb', '/api/a%5Cb', '/api/a\\b', '/api//x', '/api/x//', '/api/a%00b', '/api/a%0d%0ab',
-    '/api/a%7fb', '/api/%zz', '/api/%', '/api/%e2%82', '/api/%6frders/1',
+    '/api/a%7fb', '/api/%zz', '/api/%', '/api/%e2%82', '/api/%6frders/1', '/api/a/..;/b', '/api/a/.;x=1/b', '/api/a/%2e%2e;x/b',
   ])('%s', (target) => {
     expect(codeOf(() => planForward(req(target), config))).toBe('invalid_request');
+  });
+
+  it('keeps segments that only contain dots or semicolons among other characters', () => {
+    expect(assertSafeApiPath('/api/v1.2/a;b/..x/x..')).toBe('/api/v1.2/a;b/..x/x..');
   });
 
   it('decodes until stable, with a bound', () => {
@@ -120,7 +124,8 @@ describe('planForward: request headers', () => {
       'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil', 'x-forwarded-proto': 'https', 'x-forwarded-port': '1', forwarded: 'for=6.6.6.6', 'x-real-ip': '6.6.6.6',
       x_forwarded_for: '7.7.7.7', 'x_real_ip': '7', 'x-http-method-override': 'DELETE', 'x-http-method': 'DELETE', 'x-method-override': 'DELETE',
       'x-middleware-subrequest': 'm', 'x-middleware-rewrite': 'r', 'x-nextjs-data': '1', rsc: '1', 'next-router-state-tree': 't', 'next-router-prefetch': '1', 'next-action': 'a', 'next-url': '/',
-      'x-invoke-path': '/', 'x-vercel-proxy-signature': 's',
+      'x-invoke-path': '/', 'x-vercel-proxy-signature': 's', 'x-matched-path': '/admin', 'x-now-route-matches': '1',
+      'x-original-url': '/admin', 'x-rewrite-url': '/admin',
       connection: 'keep-alive, X-Secret', 'x-secret': 's', 'keep-alive': 'timeout=5', te: 'trailers', trailer: 'x', upgrade: 'h2c', 'proxy-connection': 'keep-alive', 'transfer-encoding': 'chunked',
       host: 'evil.example', 'accept-language': 'fr', 'if-none-match': '"e"', 'x-request-id': 'r1', 'content-type': 'application/json',
     }), config, cookies, now);

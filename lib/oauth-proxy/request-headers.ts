@@ -21,7 +21,10 @@ const DROPPED = new Set([
   // security.md: method-override headers would turn a CSRF-exempt GET into a state change upstream.
   'x-http-method-override', 'x-http-method', 'x-method-override',
   // Next.js internals (CVE-2025-29927 used x-middleware-subrequest); an upstream Next app must not see them.
-  'rsc', 'next-action', 'next-url',
+  'rsc', 'next-action', 'next-url', 'x-matched-path', 'x-now-route-matches',
+  // Orange Tsai, "Breaking Parser Logic" (Black Hat 2018): IIS/Symfony-style upstreams route by these
+  // instead of the request line, which would bypass the route prefix the proxy checked.
+  'x-original-url', 'x-rewrite-url',
 ]);
 const DROPPED_PREFIXES = ['x-forwarded-', 'x-middleware-', 'x-nextjs-', 'next-router-', 'x-invoke-', 'x-vercel-'];
 
