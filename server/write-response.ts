@@ -25,20 +25,26 @@ export async function writeWebResponse(res: ServerResponse, response: Response, 
 const LINGER_MS = 5_000;
 
 /**
- * Answers a request whose body may still be arriving (a 413, a refused POST). Closing at once would
- * make the kernel reset the connection under the client's upload, and the client would see a network
- * error instead of the answer; so the rest of the (framed) body is read and discarded for a bounded
- * time, as RFC 9112 §9.6 recommends, and the connection stays usable if it ends in time.
+ * Answers a request whose body may still be arriving (a 413, a refused POST). Answering and closing at
+ * once makes the kernel reset the connection under the client's upload, so the client sees a network
+ * error instead of the answer (and Node closes right after the response when the client asked for
+ * `Connection: close`). So the rest of the (framed) body is read and discarded first, as RFC 9112 §9.6
+ * recommends, and the answer goes out when it has ended, or after a bounded time with the connection
+ * closed (an endless upload gets no more than LINGER_MS of our attention).
  */
 export function answerEarly(req: IncomingMessage, res: ServerResponse, response: Response): void {
-  if (!req.complete) {
-    req.resume();
-    const cut = setTimeout(() => req.socket.destroy(), LINGER_MS);
-    cut.unref();
-    req.once('end', () => clearTimeout(cut));
-    req.once('close', () => clearTimeout(cut));
-  }
-  void writeWebResponse(res, response);
+  if (req.complete) { void writeWebResponse(res, response); return; }
+  let sent = false;
+  const send = (close: boolean) => {
+    if (sent) return;
+    sent = true;
+    clearTimeout(timer);
+    void writeWebResponse(res, response, { close });
+  };
+  const timer = setTimeout(() => send(true), LINGER_MS);
+  req.once('end', () => send(false));
+  req.once('close', () => send(true)); // the client gave up: writeWebResponse finds the response destroyed
+  req.resume();
 }
 
 /** Answers a refused WebSocket handshake with a plain HTTP response, then closes the socket. */
