@@ -13,9 +13,13 @@ export function setLogLevel(level: LogLevel): void {
   (globalThis as Slot)[LEVEL_SLOT] = level;
 }
 
+/** Whether `level` is written; lets a hot path skip building the fields of a line nobody will see. */
+export function isLogged(level: LogLevel): boolean {
+  return RANK[level] >= RANK[(globalThis as Slot)[LEVEL_SLOT] ?? 'info'];
+}
+
 export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
-  const threshold = (globalThis as Slot)[LEVEL_SLOT] ?? 'info';
-  if (RANK[level] < RANK[threshold]) return;
+  if (!isLogged(level)) return;
   const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...scrub(fields) });
   (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');
 }

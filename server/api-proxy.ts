@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { createProxyMiddleware, type Plugin, type RequestHandler } from 'http-proxy-middleware';
 import type { Config } from '../lib/config';
 import { badRequest, toErrorResponse } from '../lib/errors';
-import { log } from '../lib/log';
+import { isLogged, log } from '../lib/log';
 import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
 import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
 import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
@@ -34,7 +34,12 @@ interface Exchange {
   retryable?: boolean;
 }
 
-const exchanges = new WeakMap<IncomingMessage, Exchange>();
+// The exchange rides on the request itself rather than in a WeakMap: a WeakMap entry lives until a
+// full GC proves its key dead, which kept every finished request's objects alive into the old
+// generation (measured: most of the Node transport's garbage-collection cost).
+const EXCHANGE = Symbol('next-token-handler.exchange');
+type WithExchange = IncomingMessage & { [EXCHANGE]?: Exchange };
+const exchangeOf = (req: IncomingMessage) => (req as WithExchange)[EXCHANGE];
 const IDLE_UPSTREAM_SOCKET_MS = 4_000;
 
 export const isApiPath = (url: string | undefined) =>
@@ -87,8 +92,8 @@ export class ApiProxy {
       plan, res, setCookies, cookie: req.headers.cookie,
       retryable: mayRetryAfterRefresh(req.method ?? 'GET', hasBody, setCookies.length > 0),
     };
-    exchanges.set(req, ex);
-    const started = performance.now();
+    (req as WithExchange)[EXCHANGE] = ex;
+    const started = isLogged('debug') ? performance.now() : undefined; // no clock read or log fields when unlogged
     req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
     req.headers = plan.headers;
     // Node frames a body it has no length for only when told to; unframed bytes would be read upstream as a new request.
@@ -97,6 +102,18 @@ export class ApiProxy {
     // UPSTREAM_TIMEOUT_MS counts from the last request byte to the response headers (an upload in
     // progress keeps it alive); streams are not cut once headers have arrived.
     ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
+    if (hasBody) this.countBody(req, ex);
+    res.once('close', () => {
+      clearTimeout(ex.timer);
+      // The browser left (e.g. closed an SSE stream): stop the upstream too.
+      if (!res.writableFinished) ex.proxyReq?.destroy();
+      if (started !== undefined) log('debug', 'api_forwarded', { transport: 'node', route: plan.route.prefix, status: res.statusCode, ms: Math.round(performance.now() - started) });
+    });
+    void this.proxyFor(plan.upstreamUrl)(req, res, (err?: unknown) => this.abort(req, ex, err instanceof Error ? err : new Error('not proxied')));
+  }
+
+  /** MAX_BODY_BYTES in flight, whatever the framing said; each chunk also restarts the upstream timeout. */
+  private countBody(req: IncomingMessage, ex: Exchange): void {
     let received = 0;
     const limit = this.config.maxBodyBytes;
     req.pause(); // nothing flows until the proxy pipes, so this listener sees every chunk first
@@ -105,13 +122,6 @@ export class ApiProxy {
       if (received > limit) this.abort(req, ex, new BodyTooLargeError());
       else if (!ex.failed) ex.timer?.refresh();
     });
-    res.once('close', () => {
-      clearTimeout(ex.timer);
-      // The browser left (e.g. closed an SSE stream): stop the upstream too.
-      if (!res.writableFinished) ex.proxyReq?.destroy();
-      log('debug', 'api_forwarded', { transport: 'node', route: plan.route.prefix, status: res.statusCode, ms: Math.round(performance.now() - started) });
-    });
-    void this.proxyFor(plan.upstreamUrl)(req, res, (err?: unknown) => this.abort(req, ex, err instanceof Error ? err : new Error('not proxied')));
   }
 
   /** Ends an exchange once: the upstream call is aborted, and the browser gets the contract's error. */
@@ -196,13 +206,13 @@ export class ApiProxy {
 
   private readonly hooks: Plugin<IncomingMessage, ServerResponse> = (proxyServer) => {
     proxyServer.on('proxyReq', (proxyReq, req) => {
-      const ex = exchanges.get(req);
+      const ex = exchangeOf(req);
       if (!ex) return;
       ex.proxyReq = proxyReq;
       if (ex.failed) proxyReq.destroy(ex.failed);
     });
     proxyServer.on('proxyRes', (proxyRes, req, res) => {
-      const ex = exchanges.get(req);
+      const ex = exchangeOf(req);
       if (!ex) { proxyRes.destroy(); res.destroy(); return; }
       clearTimeout(ex.timer);
       if (ex.retryable && upstreamRejectedToken(proxyRes.statusCode ?? 0, proxyRes.headers['www-authenticate'])) {
@@ -213,7 +223,7 @@ export class ApiProxy {
       this.respond(ex, proxyRes);
     });
     proxyServer.on('error', (err, req, res) => {
-      const ex = exchanges.get(req);
+      const ex = exchangeOf(req);
       if (ex) this.abort(req, ex, err); else if (res instanceof ServerResponse) this.reply(req, res, err);
     });
   };

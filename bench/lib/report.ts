@@ -65,6 +65,10 @@ export function computeRatios(cases: CaseResult[]): Ratio[] {
     out.push(ratio(`ours-next CPU/req ÷ bare-next-fetch (${m})`, cpu('ours-next', m), cpu('bare-next-fetch', m), '≤ 1.1', (v) => v <= 1.1,
       'what our policy adds to a proxy.ts that forwards with fetch'));
   }
+  for (const m of ['GET', 'POST'] as const) {
+    out.push(ratio(`ours-node CPU/req ÷ ours-node-without-next (${m})`, cpu('ours-node', m), cpu('ours-node-without-next', m), '(report)', () => null,
+      'what having Next prepared in the same process costs the /api/* path (async hooks, a larger heap to collect)'));
+  }
   out.push(ratio('ours-next CPU/req ÷ bare-next-rewrite (GET)', cpu('ours-next', 'GET'), cpu('bare-next-rewrite', 'GET'), '(report)', () => null,
     'our proxy.ts against the cheapest thing proxy.ts can do (a rewrite, which cannot meet the contract)'));
   out.push(ratio('ours-node req/s ÷ ours-next (GET)', rps('ours-node', 'GET'), rps('ours-next', 'GET'), '≥ 5', (v) => v >= 5,

@@ -6,7 +6,7 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 const NEXT_BIN = resolve(ROOT, 'node_modules/next/dist/bin/next');
 
 export const VARIANTS = [
-  'direct', 'bare-hpm', 'bare-next-rewrite', 'bare-next-fetch', 'ours-node', 'ours-next', 'peer-next-auth',
+  'direct', 'bare-hpm', 'bare-next-rewrite', 'bare-next-fetch', 'ours-node', 'ours-node-without-next', 'ours-next', 'peer-next-auth',
 ] as const;
 export type Variant = (typeof VARIANTS)[number];
 
@@ -36,6 +36,9 @@ export const CASES: BenchCase[] = [
   { variant: 'bare-next-fetch', method: 'POST', auth: 'none' },
   { variant: 'ours-node', method: 'GET', auth: 'ours' },
   { variant: 'ours-node', method: 'POST', auth: 'ours' },
+  // Bench-only: the same /api/* path with no Next in the process, to price Next's presence.
+  { variant: 'ours-node-without-next', method: 'GET', auth: 'ours' },
+  { variant: 'ours-node-without-next', method: 'POST', auth: 'ours' },
   { variant: 'ours-next', method: 'GET', auth: 'ours' },
   { variant: 'ours-next', method: 'POST', auth: 'ours' },
   { variant: 'peer-next-auth', method: 'GET', auth: 'next-auth' },
@@ -95,7 +98,7 @@ export interface ServerContext {
 }
 
 /** Entries compiled by compileBenchServer before anything starts. */
-export const BENCH_SERVER_SOURCES = ['bench/upstream.ts', 'bench/servers/bare-hpm.ts'];
+export const BENCH_SERVER_SOURCES = ['bench/upstream.ts', 'bench/servers/bare-hpm.ts', 'bench/servers/ours-node-without-next.ts'];
 
 /** The process a variant starts (`direct` starts none: it is the upstream itself). */
 export function serverSpec(variant: Variant, ctx: ServerContext): ServerSpec | undefined {
@@ -111,6 +114,9 @@ function baseServerSpec(variant: Variant, ctx: ServerContext): ServerSpec | unde
       return { name: variant, command: process.execPath, args: [resolve(ROOT, 'bench/.build/servers/bare-hpm.mjs'), String(ctx.port)], cwd: ROOT, env: benchEnv, port: ctx.port };
     case 'ours-node':
       return nodeEntrySpec(variant, ctx.port, oursEnv(ctx.port, ctx.issuer, ctx.upstream, ctx.cookieKeys));
+    case 'ours-node-without-next':
+      return { name: variant, command: process.execPath, args: [resolve(ROOT, 'bench/.build/servers/ours-node-without-next.mjs')], cwd: ROOT,
+        env: oursEnv(ctx.port, ctx.issuer, ctx.upstream, ctx.cookieKeys), port: ctx.port };
     case 'ours-next':
       return nextStartSpec(variant, ROOT, ctx.port, oursEnv(ctx.port, ctx.issuer, ctx.upstream, ctx.cookieKeys));
     case 'peer-next-auth':

@@ -25,6 +25,7 @@ export function toCookieKeys(keys: readonly Buffer[]): CookieKey[] {
 export class CookieCodec {
   private readonly keys: readonly CookieKey[];
   private readonly app: string;
+  private readonly aads = new Map<string, Buffer>();
 
   /** `app` identifies this deployment (origin + prefix) so cookies of another app sharing keys do not open here. */
   constructor(keys: readonly Buffer[], app: string) {
@@ -37,7 +38,9 @@ export class CookieCodec {
   // RFC 5116 §3: associated data binds the purpose, so an ID-token cookie cannot be replayed in the
   // access-token slot (next-auth CVE-2023-48309 accepted a check-cookie as the session cookie).
   private aad(purpose: string): Buffer {
-    return Buffer.from(`nth1\0${this.app}\0${purpose}`, 'utf8');
+    let aad = this.aads.get(purpose);
+    if (!aad) this.aads.set(purpose, (aad = Buffer.from(`nth1\0${this.app}\0${purpose}`, 'utf8')));
+    return aad;
   }
 
   seal(purpose: string, payload: string, expiresAtSeconds: number): string {
@@ -53,6 +56,11 @@ export class CookieCodec {
 
   /** The payload, or null when the value is malformed, forged, of another purpose, unknown-keyed or expired. */
   open(purpose: string, sealed: string, nowSeconds = Date.now() / 1000): string | null {
+    return this.openWithExpiry(purpose, sealed, nowSeconds)?.payload ?? null;
+  }
+
+  /** As `open`, with the expiry sealed into the value (unix seconds). */
+  openWithExpiry(purpose: string, sealed: string, nowSeconds = Date.now() / 1000): { payload: string; expiresAt: number } | null {
     if (sealed.length < 46 || !/^[A-Za-z0-9_-]+$/.test(sealed)) return null;
     const raw = Buffer.from(sealed, 'base64url');
     if (raw.length < HEADER_BYTES + 4 + TAG_BYTES || raw[0] !== VERSION) return null;
@@ -70,8 +78,9 @@ export class CookieCodec {
       } catch {
         continue; // a key-id collision, or a forgery: try the next key with this id
       }
-      if (plain.readUInt32BE(0) <= nowSeconds) return null;
-      return plain.toString('utf8', 4);
+      const expiresAt = plain.readUInt32BE(0);
+      if (expiresAt <= nowSeconds) return null;
+      return { payload: plain.toString('utf8', 4), expiresAt };
     }
     return null;
   }

@@ -132,4 +132,73 @@ describe('SessionCookies', () => {
     const read = rotated.read(oldJar);
     expect(read.status === 'ok' && read.value.accessToken).toBe('before-rotation');
   });
+
+  describe('with opened cookies cached (the proxy\'s instance)', () => {
+    const cached = () => {
+      const c = new SessionCookies(config, { cacheOpened: { maxEntries: 10, maxChars: 100_000 } });
+      const codec = c.codec;
+      let decrypts = 0;
+      const open = codec.openWithExpiry.bind(codec);
+      codec.openWithExpiry = (...args) => { decrypts++; return open(...args); };
+      return { c, decrypts: () => decrypts };
+    };
+
+    it('decrypts each sealed access-token and CSRF value once and answers the same record afterwards', () => {
+      const { c, decrypts } = cached();
+      const s = newSession();
+      const jar = browserJar(c.write(new CookieJar(''), s));
+      const first = c.open(jar, 'at', s.sid);
+      expect(c.open(jar, 'csrf').status).toBe('ok');
+      expect(decrypts()).toBe(2);
+      for (let i = 0; i < 5; i++) {
+        expect(c.open(new CookieJar(header(jar)), 'at', s.sid)).toEqual(first);
+        expect(c.open(new CookieJar(header(jar)), 'csrf').status).toBe('ok');
+      }
+      expect(decrypts()).toBe(2);
+      expect(first.status === 'ok' && first.value.v).toBe(s.accessToken);
+      // Shared between requests: frozen, so no caller can change what the next request sees.
+      expect(first.status === 'ok' && Object.isFrozen(first.value)).toBe(true);
+    });
+
+    it('never caches a tampered value: it is refused every time, by the codec', () => {
+      const { c, decrypts } = cached();
+      const s = newSession();
+      const jar = browserJar(c.write(new CookieJar(''), s));
+      const tampered = new CookieJar(header(jar).replace(/(__Host-th-at=.{20})(.)/, (_, head, ch) => head + (ch === 'A' ? 'B' : 'A')));
+      for (let i = 0; i < 3; i++) expect(c.open(tampered, 'at', s.sid).status).toBe('invalid');
+      expect(decrypts()).toBe(3);
+      expect(c.open(jar, 'at', s.sid).status).toBe('ok');
+    });
+
+    it('still refuses a cached cookie of another session, and one in another kind\'s slot', () => {
+      const { c } = cached();
+      const alice = newSession('token-of-alice');
+      const bob = newSession('token-of-bob');
+      const a = browserJar(c.write(new CookieJar(''), alice));
+      expect(c.open(a, 'at', alice.sid).status).toBe('ok');
+      expect(c.open(a, 'at', bob.sid).status).toBe('invalid');
+      const swapped = new CookieJar(`__Host-th-csrf=${a.get('__Host-th-at')}`);
+      expect(c.open(swapped, 'csrf').status).toBe('invalid');
+    });
+
+    it('refuses a cached cookie once its sealed expiry has passed, as the codec would', () => {
+      const { c } = cached();
+      const s = newSession();
+      const jar = browserJar(c.write(new CookieJar(''), s));
+      expect(c.open(jar, 'at', s.sid, s.expiresAt - 1).status).toBe('ok');
+      expect(c.open(jar, 'at', s.sid, s.expiresAt).status).toBe('invalid');
+      expect(c.open(jar, 'at', s.sid, s.expiresAt + 100).status).toBe('invalid');
+    });
+
+    it('does not cache the refresh-token and ID-token cookies', () => {
+      const { c, decrypts } = cached();
+      const s = newSession();
+      const jar = browserJar(c.write(new CookieJar(''), s));
+      c.open(jar, 'rt', s.sid);
+      c.open(jar, 'rt', s.sid);
+      c.open(jar, 'id', s.sid);
+      c.open(jar, 'id', s.sid);
+      expect(decrypts()).toBe(4);
+    });
+  });
 });

@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import { CookieCodec } from './codec';
 import { CookieJar } from './cookie-jar';
 import { clearChunked, readChunked, writeChunked } from './chunked-cookie';
+import { OpenedCookieCache, type OpenedCookieCacheLimits } from './opened-cookie-cache';
 
 export type SessionCookieKind = 'at' | 'rt' | 'id' | 'csrf';
 export const SESSION_COOKIE_KINDS: readonly SessionCookieKind[] = ['at', 'rt', 'id', 'csrf'];
@@ -50,13 +51,28 @@ export function createCodec(config: Pick<Config, 'cookieKeys' | 'publicOrigin' |
   return new CookieCodec(config.cookieKeys, `${config.publicOrigin} ${config.cookiePrefix}`);
 }
 
+export interface SessionCookiesOptions {
+  codec?: CookieCodec;
+  /**
+   * Remember opened `at` and `csrf` cookies (the two the proxy reads on every API call) by their exact
+   * sealed value, within these limits per kind (lib/cookies/opened-cookie-cache.ts says why it is safe).
+   * For a long-lived instance only; `rt` and `id` are read once per refresh and never cached.
+   */
+  cacheOpened?: OpenedCookieCacheLimits;
+}
+
 export class SessionCookies {
   readonly codec: CookieCodec;
   private readonly names: { [K in SessionCookieKind]: string };
+  private readonly opened: { [K in SessionCookieKind]?: OpenedCookieCache<Readonly<Record>> } = {};
 
-  constructor(private readonly config: Config, codec?: CookieCodec) {
-    this.codec = codec ?? createCodec(config);
+  constructor(private readonly config: Config, opts: SessionCookiesOptions = {}) {
+    this.codec = opts.codec ?? createCodec(config);
     this.names = { at: cookieBaseName(config, 'at'), rt: cookieBaseName(config, 'rt'), id: cookieBaseName(config, 'id'), csrf: cookieBaseName(config, 'csrf') };
+    if (opts.cacheOpened) {
+      this.opened.at = new OpenedCookieCache(opts.cacheOpened);
+      this.opened.csrf = new OpenedCookieCache(opts.cacheOpened);
+    }
   }
 
   name(kind: SessionCookieKind): string {
@@ -64,16 +80,29 @@ export class SessionCookies {
   }
 
   /** Opens one cookie; `sid` (when given) must match, so cookies of two sessions never combine. */
-  open(jar: CookieJar, kind: SessionCookieKind, sid?: string): Opened<Record> {
+  open(jar: CookieJar, kind: SessionCookieKind, sid?: string, nowSeconds = Date.now() / 1000): Opened<Readonly<Record>> {
     const raw = readChunked(jar, this.names[kind]);
     if (raw === undefined) return { status: 'absent' };
     if (raw === null || raw === '') return { status: 'invalid' };
-    const plain = this.codec.open(kind, raw);
-    if (plain === null) return { status: 'invalid' };
-    let rec: Record;
-    try { rec = JSON.parse(plain) as Record; } catch { return { status: 'invalid' }; }
-    if (typeof rec.s !== 'string' || typeof rec.v !== 'string' || (sid !== undefined && rec.s !== sid)) return { status: 'invalid' };
+    const rec = this.openRecord(kind, raw, nowSeconds);
+    if (rec === null || (sid !== undefined && rec.s !== sid)) return { status: 'invalid' };
     return { status: 'ok', value: rec };
+  }
+
+  /** Decrypts and validates one sealed value, or finds it among those already opened. */
+  private openRecord(kind: SessionCookieKind, sealed: string, nowSeconds: number): Readonly<Record> | null {
+    const cache = this.opened[kind];
+    const cached = cache?.get(sealed, nowSeconds);
+    if (cached !== undefined) return cached;
+    const opened = this.codec.openWithExpiry(kind, sealed, nowSeconds);
+    if (opened === null) return null;
+    let rec: Record;
+    try { rec = JSON.parse(opened.payload) as Record; } catch { return null; }
+    if (rec === null || typeof rec !== 'object' || typeof rec.s !== 'string' || typeof rec.v !== 'string') return null;
+    // Shared by every request that sends the same cookie: nobody may change it.
+    Object.freeze(rec);
+    cache?.set(sealed, rec, opened.expiresAt);
+    return rec;
   }
 
   /**

@@ -112,6 +112,11 @@ export function accessTokenNeedsRefresh(expiresAt: number, marginSeconds: number
   return expiresAt - now <= margin;
 }
 
+// The access-token and CSRF cookies of up to 2,000 recently active sessions are remembered once opened
+// (lib/cookies/opened-cookie-cache.ts): the proxy then decrypts each sealed value once, not per call.
+// At most 4 MB of sealed values per kind (the plaintexts are about as large): ~16 MB in all.
+const OPENED_COOKIE_CACHE = { maxEntries: 2_000, maxChars: 4 * 1024 * 1024 };
+
 // Process-wide, keyed by config: Next's bundles and dist/server.mjs each load their own lib/ copy.
 const COOKIES_SLOT = Symbol.for('next-token-handler.proxy-session-cookies');
 const ORIGIN_SLOT = Symbol.for('next-token-handler.proxy-public-origin');
@@ -120,7 +125,7 @@ type Slot = { [COOKIES_SLOT]?: WeakMap<Config, SessionCookies>; [ORIGIN_SLOT]?: 
 export function proxySessionCookies(config: Config): SessionCookies {
   const map = ((globalThis as Slot)[COOKIES_SLOT] ??= new WeakMap());
   let cookies = map.get(config);
-  if (!cookies) map.set(config, (cookies = new SessionCookies(config)));
+  if (!cookies) map.set(config, (cookies = new SessionCookies(config, { cacheOpened: OPENED_COOKIE_CACHE })));
   return cookies;
 }
 

@@ -46,12 +46,13 @@ export interface UpstreamHeaderOptions {
 /** The headers to send upstream, as a plain lower-case record (both transports accept one). */
 export function buildUpstreamHeaders(headers: RequestHeaders, opts: UpstreamHeaderOptions): Record<string, string> {
   // RFC 9110 §7.6.1: a header named in Connection is hop-by-hop too (`Connection: authorization`).
-  const named = new Set((headers.get('connection') ?? '').split(',').map((n) => n.trim().toLowerCase()).filter(Boolean));
+  const connection = headers.get('connection');
+  const named = connection ? new Set(connection.split(',').map((n) => n.trim().toLowerCase()).filter(Boolean)) : undefined;
   const out: Record<string, string> = {};
   headers.forEach((value, rawName) => {
     const name = rawName.toLowerCase();
     // oauth2-proxy CVE-2025-64484: some servers read X_Forwarded_For as X-Forwarded-For.
-    if (name.includes('_') || DROPPED.has(name) || named.has(name) || name === opts.csrfHeader) return;
+    if (name.includes('_') || DROPPED.has(name) || named?.has(name) || name === opts.csrfHeader) return;
     for (const prefix of DROPPED_PREFIXES) if (name.startsWith(prefix)) return;
     out[name] = value;
   });
@@ -75,7 +76,7 @@ export function buildUpstreamHeaders(headers: RequestHeaders, opts: UpstreamHead
  */
 function forwardedForChain(headers: RequestHeaders, opts: UpstreamHeaderOptions): string | undefined {
   const received = opts.trustProxy ? headers.get('x-forwarded-for')?.trim() : undefined;
-  const peer = opts.clientAddress?.replace(/^::ffff:/, '');
+  const peer = opts.clientAddress?.startsWith('::ffff:') ? opts.clientAddress.slice(7) : opts.clientAddress;
   if (received && peer) return `${received}, ${peer}`;
   return received || peer || undefined;
 }

@@ -31,28 +31,33 @@ export interface ResponseHeaderContext {
 export function filterUpstreamResponseHeaders(
   entries: Iterable<readonly [string, HeaderValue | undefined]>, ctx: ResponseHeaderContext,
 ): Record<string, HeaderValue> {
-  const named = new Set<string>();
-  const list: Array<[string, HeaderValue]> = [];
+  const upstreamHost = ctx.upstreamUrl.host;
+  const url = `//${upstreamHost}`;
+  const bareHost = upstreamHost.includes(':');
+  let connection: HeaderValue | undefined;
+  const out: Record<string, HeaderValue> = {};
   for (const [rawName, value] of entries) {
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
-    if (name === 'connection') for (const n of String(value).split(',')) named.add(n.trim().toLowerCase());
-    list.push([name, value]);
-  }
-  const upstreamHost = ctx.upstreamUrl.host;
-  const out: Record<string, HeaderValue> = {};
-  for (const [name, value] of list) {
-    if (DROPPED.has(name) || named.has(name) || DROPPED_PREFIXES.some((p) => name.startsWith(p))) continue;
+    if (name === 'connection') connection = value;
+    if (DROPPED.has(name) || hasDroppedPrefix(name)) continue;
     if (name === 'location' || name === 'content-location') {
       const mapped = toPublicLocation(String(value), ctx);
       if (mapped !== undefined) out[name] = mapped;
       continue;
     }
-    if (revealsHost(value, upstreamHost)) continue;
+    if (revealsHost(value, url, bareHost ? upstreamHost : undefined)) continue;
     out[name] = value;
   }
+  // RFC 9110 §7.6.1: the headers the upstream's Connection names are hop-by-hop too, wherever they came.
+  if (connection !== undefined) for (const n of String(connection).split(',')) delete out[n.trim().toLowerCase()];
   if (!('cache-control' in out)) out['cache-control'] = 'no-store';
   return out;
+}
+
+function hasDroppedPrefix(name: string): boolean {
+  for (const prefix of DROPPED_PREFIXES) if (name.startsWith(prefix)) return true;
+  return false;
 }
 
 /** Rewrites a location on the upstream back to the public origin; undefined = drop it. */
@@ -67,10 +72,10 @@ export function toPublicLocation(location: string, ctx: ResponseHeaderContext): 
   return `${ctx.publicOrigin}${ctx.route.prefix}${rest}${url.search}${url.hash}`;
 }
 
-function revealsHost(value: HeaderValue, host: string): boolean {
-  const values = Array.isArray(value) ? value : [value];
-  // `//host` catches URLs; a bare host:port is specific enough to search for on its own.
-  return values.some((v) => v.includes(`//${host}`) || (host.includes(':') && v.includes(host)));
+/** `url` is `//host[:port]`; `hostWithPort` is given when the host has a port (specific enough alone). */
+function revealsHost(value: HeaderValue, url: string, hostWithPort: string | undefined): boolean {
+  if (typeof value === 'string') return value.includes(url) || (hostWithPort !== undefined && value.includes(hostWithPort));
+  return value.some((v) => revealsHost(v, url, hostWithPort));
 }
 
 /**
