@@ -9,6 +9,10 @@ export interface StackOptions extends Omit<LocalStackOptions, 'idpPort' | 'apiPo
   /** Extra BFF environment (contract §4 names), applied to every transport. */
   bffEnv?: Record<string, string>;
   cookieKeys?: string;
+  /** API_ROUTES from the sample API's URL (default `/api=<api>`), e.g. to give a route a base path. */
+  routes?: (apiUrl: string) => string;
+  /** The BFFs' OIDC_ISSUER, e.g. a fault injector in front of the identity server (default: the identity server). */
+  issuer?: (local: LocalStack) => Promise<string>;
 }
 
 export interface Stack {
@@ -29,12 +33,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     bffOrigins: ports.map((p) => `http://localhost:${p}`),
   });
   const cookieKeys = opts.cookieKeys ?? randomCookieKey();
+  const apiRoutes = opts.routes?.(local.apiUrl) ?? `/api=${local.apiUrl}`;
   const bffs: RunningBff[] = [];
   try {
+    const issuer = opts.issuer ? await opts.issuer(local) : local.issuer;
     for (const [i, transport] of transports.entries()) {
-      bffs.push(await startBff({
-        transport, port: ports[i]!, issuer: local.issuer, apiRoutes: `/api=${local.apiUrl}`, cookieKeys, env: opts.bffEnv,
-      }));
+      bffs.push(await startBff({ transport, port: ports[i]!, issuer, apiRoutes, cookieKeys, env: opts.bffEnv }));
     }
   } catch (err) {
     await Promise.all(bffs.map((b) => b.stop()));

@@ -3,11 +3,9 @@
 // the identity server's grant witness), and logins whose tokens the audit watches for.
 import { expect, it } from 'vitest';
 import { loginThroughBff, type LoginOptions, type LoginResult } from '../harness/login-through-bff';
-import { freePort } from '../harness/free-port';
-import type { Stack, StackOptions } from '../harness/stack';
-import { randomCookieKey, startBff, type RunningBff, type Transport } from '../harness/start-bff';
+import { startStack, type Stack, type StackOptions } from '../harness/stack';
+import type { RunningBff, Transport } from '../harness/start-bff';
 import type { LoggedRequest } from '../servers/sample-api';
-import { startLocalStack, type LocalStack } from '../servers/start-local-stack';
 import { ResponseAudit } from './response-audit';
 
 export const TRANSPORTS: Transport[] = ['node', 'next'];
@@ -31,48 +29,11 @@ export interface SecurityStack {
   close(): Promise<void>;
 }
 
-export interface SecurityStackOptions extends StackOptions {
-  /** API_ROUTES from the sample API's URL (default `/api=<api>`), e.g. to give a route a base path. */
-  routes?: (apiUrl: string) => string;
-  /** The BFFs' OIDC_ISSUER, e.g. a fault injector in front of the identity server (default: the identity server). */
-  issuer?: (local: LocalStack) => Promise<string>;
-}
-
-/** Like the harness's startStack (which it mirrors), plus a route table built from the API's URL. */
-async function startRoutedStack(opts: SecurityStackOptions): Promise<Stack> {
-  const transports = opts.transports ?? TRANSPORTS;
-  const ports = await Promise.all(transports.map(() => freePort()));
-  const local = await startLocalStack({ ...opts, idpPort: 0, apiPort: 0, bffOrigins: ports.map((p) => `http://localhost:${p}`) });
-  const cookieKeys = opts.cookieKeys ?? randomCookieKey();
-  const apiRoutes = opts.routes?.(local.apiUrl) ?? `/api=${local.apiUrl}`;
-  const bffs: RunningBff[] = [];
-  try {
-    const issuer = opts.issuer ? await opts.issuer(local) : local.issuer;
-    for (const [i, transport] of transports.entries()) {
-      bffs.push(await startBff({ transport, port: ports[i]!, issuer, apiRoutes, cookieKeys, env: opts.bffEnv }));
-    }
-  } catch (err) {
-    await Promise.all(bffs.map((b) => b.stop()));
-    await local.close();
-    throw err;
-  }
-  return {
-    local, bffs, cookieKeys,
-    bff(t) {
-      const found = bffs.find((b) => b.transport === t);
-      if (!found) throw new Error(`no ${t} transport in this stack`);
-      return found;
-    },
-    async close() {
-      await Promise.all(bffs.map((b) => b.stop()));
-      await local.close();
-    },
-  };
-}
+export type SecurityStackOptions = StackOptions;
 
 export async function startSecurityStack(opts: SecurityStackOptions = {}): Promise<SecurityStack> {
   const audit = new ResponseAudit().install();
-  const stack = await startRoutedStack(opts);
+  const stack = await startStack({ transports: TRANSPORTS, ...opts });
   audit.watch(...stack.bffs);
   const s: SecurityStack = {
     stack, audit,
