@@ -14,6 +14,13 @@ afterAll(async () => { await stack?.close(); });
 
 describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s transport)', (transport) => {
   const bff = () => stack.bff(transport);
+  /** login/start, then the identity server's login form: the browser's cookies and the page URL it lands on. */
+  const authorizeAtIdentityServer = async (username: string) => {
+    const start = await callAgent(bff(), 'login/start');
+    const cookies = applySetCookies('', start.headers.getSetCookie());
+    const pageUrl = await loginAtIdentityServer((await start.json()).authorizationRequestUrl, username);
+    return { cookies, pageUrl };
+  };
 
   it('login/start returns an authorization URL with PKCE S256, state and nonce, and a login-transaction cookie', async () => {
     const res = await callAgent(bff(), 'login/start', { body: { extraParams: [{ key: 'prompt', value: 'login' }, { key: 'ui_locales', value: 'en' }] } });
@@ -150,9 +157,7 @@ describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s tr
   });
 
   it('a replayed authorization response never logs anyone in, and the transaction is single-use', async () => {
-    const start = await callAgent(bff(), 'login/start');
-    const cookies = applySetCookies('', start.headers.getSetCookie());
-    const pageUrl = await loginAtIdentityServer((await start.json()).authorizationRequestUrl, 'alice');
+    const { cookies, pageUrl } = await authorizeAtIdentityServer('alice');
     const first = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl } });
     expect(first.status).toBe(200);
     // An attacker replaying the same response with the (captured) transaction cookie: the code is spent.
@@ -168,9 +173,7 @@ describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s tr
   });
 
   it('login/end without the transaction cookie, with a foreign one, or a pageUrl off origin is 400 invalid_request', async () => {
-    const start = await callAgent(bff(), 'login/start');
-    const cookies = applySetCookies('', start.headers.getSetCookie());
-    const pageUrl = await loginAtIdentityServer((await start.json()).authorizationRequestUrl, 'alice');
+    const { cookies, pageUrl } = await authorizeAtIdentityServer('alice');
     const other = await callAgent(bff(), 'login/start'); // a different transaction's cookie
     const foreign = applySetCookies('', other.headers.getSetCookie());
     for (const [c, body] of [
@@ -229,9 +232,7 @@ describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s tr
   });
 
   it('logs the events, never a token, code, state or cookie value', async () => {
-    const start = await callAgent(bff(), 'login/start');
-    const cookies = applySetCookies('', start.headers.getSetCookie());
-    const pageUrl = await loginAtIdentityServer((await start.json()).authorizationRequestUrl, 'dave');
+    const { cookies, pageUrl } = await authorizeAtIdentityServer('dave');
     const end = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl } });
     const loggedIn = applySetCookies(cookies, end.headers.getSetCookie());
     const { csrf } = await end.json();

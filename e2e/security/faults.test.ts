@@ -105,6 +105,17 @@ describe.each(TRANSPORTS)('upstream faults (%s transport)', (transport: Transpor
   });
 });
 
+
+/** A new identity server on the same port (new keys, no sessions), closed with the stack. */
+async function restartIdentityServer(): Promise<void> {
+  const restarted = await startIdentityServer({
+    port: s.stack.local.identity.port, bffOrigins: s.stack.bffs.map((b) => b.origin), apiAudience: s.stack.local.apiUrl, accessTokenTtl: 300,
+  });
+  s.stack.local.identity = restarted;
+  const closeLocal = s.stack.local.close;
+  s.stack.local.close = async () => { await restarted.close(); await closeLocal(); };
+}
+
 describe('BFF restart and cookie-key rotation', () => {
   it.each(TRANSPORTS)('[ASVS 5.0 V11.2.2][RFC 6265bis] a restart with the same COOKIE_KEYS on the same port keeps sessions (%s)', async (t) => {
     const login = await s.login(t, 'dave');
@@ -175,13 +186,7 @@ describe('identity server down, then back on the same port', () => {
   });
 
   it('recovery: once the identity server is back on the same port (new keys, no sessions), a new login works on both transports and the old cookies still open', async () => {
-    const old = s.stack.local.identity;
-    const restarted = await startIdentityServer({
-      port: old.port, bffOrigins: s.stack.bffs.map((b) => b.origin), apiAudience: s.stack.local.apiUrl, accessTokenTtl: 300,
-    });
-    s.stack.local.identity = restarted;
-    const closeLocal = s.stack.local.close;
-    s.stack.local.close = async () => { await restarted.close(); await closeLocal(); };
+    await restartIdentityServer();
     for (const t of TRANSPORTS) {
       const fresh = await s.login(t, 'carol');
       const user = await fetch(`${s.bff(t).origin}/oauth-agent/userInfo`, { headers: same(s.bff(t).origin, fresh.cookies) });
@@ -195,14 +200,8 @@ describe('identity server down, then back on the same port', () => {
   }, 60_000);
 
   it('[RFC 7517 §5 (key rollover)] the identity server restarted with new keys and no outage seen: at most one login fails (400), the next works', async () => {
-    const current = s.stack.local.identity;
-    await current.close();
-    const again = await startIdentityServer({
-      port: current.port, bffOrigins: s.stack.bffs.map((b) => b.origin), apiAudience: s.stack.local.apiUrl, accessTokenTtl: 300,
-    });
-    s.stack.local.identity = again;
-    const closeLocal = s.stack.local.close;
-    s.stack.local.close = async () => { await again.close(); await closeLocal(); };
+    await s.stack.local.identity.close();
+    await restartIdentityServer();
     for (const t of TRANSPORTS) {
       // The cached JWKS lacks the new key; the BFF then rediscovers, so a retry succeeds.
       const first = await s.login(t, 'frank').then(() => 'ok', (err: Error) => err.message);
