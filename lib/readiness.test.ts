@@ -23,19 +23,59 @@ describe('checkIdentityServerReady', () => {
     expect(fetch).toHaveBeenCalledTimes(2);
   });
 
-  it('is not ready when the metadata issuer differs, even by a trailing slash, and never caches a failure', async () => {
+  it('is not ready when the metadata issuer differs, even by a trailing slash; a failure is cached only briefly', async () => {
     const issuer = freshIssuer();
     const fetch = discovery(`${issuer}/`);
-    expect(await checkIdentityServerReady({ issuer, fetch })).toBe(false);
-    expect(await checkIdentityServerReady({ issuer, fetch })).toBe(false);
+    let t = 1_000;
+    expect(await checkIdentityServerReady({ issuer, fetch, now: () => t, failureCacheMs: 1_000 })).toBe(false);
+    expect(await checkIdentityServerReady({ issuer, fetch, now: () => t + 900, failureCacheMs: 1_000 })).toBe(false);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    t += 1_100;
+    expect(await checkIdentityServerReady({ issuer, fetch, now: () => t, failureCacheMs: 1_000 })).toBe(false);
     expect(fetch).toHaveBeenCalledTimes(2);
   });
 
-  it('is not ready on a non-2xx answer, a non-JSON body, or a network error', async () => {
+  it('does not amplify probes (issue 12.8): 100 probes while the IdP fails → one request per failure window, one log line per change of state', async () => {
     const issuer = freshIssuer();
-    expect(await checkIdentityServerReady({ issuer, fetch: discovery(issuer, 500) })).toBe(false);
-    expect(await checkIdentityServerReady({ issuer, fetch: vi.fn(async () => new Response('<html>')) })).toBe(false);
-    expect(await checkIdentityServerReady({ issuer, fetch: vi.fn(async () => { throw new TypeError('fetch failed'); }) })).toBe(false);
+    let up = false;
+    let requests = 0;
+    const fetch = vi.fn(async () => {
+      requests += 1;
+      await new Promise((r) => setTimeout(r, 20));
+      return up ? Response.json({ issuer }) : new Response('down', { status: 503 });
+    });
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => { lines.push(String(chunk)); return true; });
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => { lines.push(String(chunk)); return true; });
+    let t = 10_000;
+    const probe = () => checkIdentityServerReady({ issuer, fetch, now: () => t, failureCacheMs: 1_000 });
+    try {
+      // 50 concurrent probes share one request; 50 more spread over 2.5 s of (fake) time make ~3 more.
+      expect(new Set(await Promise.all(Array.from({ length: 50 }, probe)))).toEqual(new Set([false]));
+      for (let i = 0; i < 50; i += 1) { t += 50; expect(await probe()).toBe(false); }
+      expect(requests).toBeGreaterThanOrEqual(2);
+      expect(requests).toBeLessThanOrEqual(4);
+      up = true;
+      t += 1_100;
+      expect(await probe()).toBe(true);
+      up = false;
+      t += 6_000;
+      expect(await probe()).toBe(false);
+      expect(await probe()).toBe(false);
+    } finally {
+      spy.mockRestore();
+      out.mockRestore();
+    }
+    const events = lines.map((l) => JSON.parse(l) as { event: string; reason?: string });
+    expect(events.map((e) => e.event)).toEqual(['readiness_failed', 'readiness_recovered', 'readiness_failed']);
+    expect(events[0]).toMatchObject({ reason: 'discovery_status' });
+  });
+
+  it('is not ready on a non-2xx answer, a non-JSON body, or a network error', async () => {
+    const [a, b, c] = [freshIssuer(), freshIssuer(), freshIssuer()];
+    expect(await checkIdentityServerReady({ issuer: a, fetch: discovery(a, 500) })).toBe(false);
+    expect(await checkIdentityServerReady({ issuer: b, fetch: vi.fn(async () => new Response('<html>')) })).toBe(false);
+    expect(await checkIdentityServerReady({ issuer: c, fetch: vi.fn(async () => { throw new TypeError('fetch failed'); }) })).toBe(false);
   });
 
   it('gives up after the timeout instead of hanging the probe', async () => {

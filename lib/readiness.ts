@@ -1,6 +1,7 @@
 // Readiness (`GET /readyz`): ready when the identity server's discovery document loads and names
-// the configured issuer, i.e. a login could start now. A success is cached briefly so that probes
-// from a load balancer do not turn into a stream of requests to the identity server.
+// the configured issuer, i.e. a login could start now. Probes must not amplify (issue 12.8): a
+// result is cached (a success 5 s, a failure 1 s), concurrent probes share one discovery request,
+// and only a change of state is logged, not every probe.
 import { log } from './log';
 import { describeCause } from './errors';
 
@@ -9,15 +10,22 @@ export interface ReadinessOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
   cacheMs?: number;
+  failureCacheMs?: number;
   now?: () => number;
 }
 
 const DEFAULT_TIMEOUT_MS = 2_000;
 const DEFAULT_CACHE_MS = 5_000;
+const DEFAULT_FAILURE_CACHE_MS = 1_000;
 
-// On globalThis: Next's bundles and dist/server.mjs each load their own copy of lib/.
-const READY_SLOT = Symbol.for('next-token-handler.readiness');
-type Slot = { [READY_SLOT]?: Map<string, number> };
+interface IssuerState {
+  ready: boolean | undefined; // undefined: never checked
+  until: number;
+  inFlight?: Promise<boolean>;
+}
+
+// Per process (lib/ loads once per process), per issuer.
+const states = new Map<string, IssuerState>();
 
 /** OpenID Connect Discovery §4: the metadata lives at `<issuer>/.well-known/openid-configuration`. */
 export function discoveryUrl(issuer: string): string {
@@ -27,30 +35,39 @@ export function discoveryUrl(issuer: string): string {
 }
 
 /** True when discovery answers with `issuer` equal to the configured one (OIDC Discovery §4.3). */
-export async function checkIdentityServerReady(opts: ReadinessOptions): Promise<boolean> {
+export function checkIdentityServerReady(opts: ReadinessOptions): Promise<boolean> {
   const now = opts.now ?? Date.now;
-  const okUntil = ((globalThis as Slot)[READY_SLOT] ??= new Map());
-  if ((okUntil.get(opts.issuer) ?? 0) > now()) return true;
+  let state = states.get(opts.issuer);
+  if (!state) states.set(opts.issuer, (state = { ready: undefined, until: 0 }));
+  if (state.ready !== undefined && state.until > now()) return Promise.resolve(state.ready);
+  if (state.inFlight) return state.inFlight;
+  const s = state;
+  s.inFlight = fetchDiscovery(opts).then((failure) => {
+    const ready = failure === undefined;
+    if (!ready && s.ready !== false) log('warn', 'readiness_failed', failure);
+    if (ready && s.ready === false) log('info', 'readiness_recovered', {});
+    s.ready = ready;
+    s.until = now() + (ready ? opts.cacheMs ?? DEFAULT_CACHE_MS : opts.failureCacheMs ?? DEFAULT_FAILURE_CACHE_MS);
+    s.inFlight = undefined;
+    return ready;
+  });
+  return s.inFlight;
+}
+
+/** undefined when ready, else the fields of the `readiness_failed` line. */
+async function fetchDiscovery(opts: ReadinessOptions): Promise<Record<string, unknown> | undefined> {
   try {
     const res = await (opts.fetch ?? fetch)(discoveryUrl(opts.issuer), {
       headers: { accept: 'application/json' },
       redirect: 'error',
       signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
-    if (!res.ok) {
-      log('warn', 'readiness_failed', { reason: 'discovery_status', upstreamStatus: res.status });
-      return false;
-    }
+    if (!res.ok) return { reason: 'discovery_status', upstreamStatus: res.status };
     const metadata = (await res.json()) as { issuer?: unknown };
     // OIDC Discovery §4.3: a mismatched issuer means we talk to the wrong server (or a mix-up attacker).
-    if (metadata.issuer !== opts.issuer) {
-      log('warn', 'readiness_failed', { reason: 'issuer_mismatch' });
-      return false;
-    }
-    okUntil.set(opts.issuer, now() + (opts.cacheMs ?? DEFAULT_CACHE_MS));
-    return true;
+    if (metadata.issuer !== opts.issuer) return { reason: 'issuer_mismatch' };
+    return undefined;
   } catch (err) {
-    log('warn', 'readiness_failed', { reason: 'discovery_unreachable', ...describeCause(err) });
-    return false;
+    return { reason: 'discovery_unreachable', ...describeCause(err) };
   }
 }
