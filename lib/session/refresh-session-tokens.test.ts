@@ -3,16 +3,17 @@ import type { Session } from '../cookies/session-cookies';
 import { ThError } from '../errors';
 import { InMemoryRefreshCoordinator } from './refresh-coordinator';
 import { refreshSessionTokens, refreshTokenKey } from './refresh-session-tokens';
-import { InMemorySuccessorStore, type SuccessorTokens } from './successor-store';
+import { InMemorySuccessorStore, type SuccessorEntry, type SuccessorTokens } from './successor-store';
 
-const config = { oidc: {} as never, refreshGraceSeconds: 60 };
+const config = { oidc: {} as never, refreshGraceSeconds: 60, refreshMarginSeconds: 30 };
+const inFiveMinutes = () => Math.floor(Date.now() / 1000) + 300;
 
 function session(user: string, refreshToken = `rt-${user}-1`): Session {
   return { sid: `sid-${user}`, csrf: `csrf-${user}`, expiresAt: 2_000_000_000, accessToken: `at-${user}-1`, accessTokenExpiresAt: 1, refreshToken, idToken: `id-${user}` };
 }
 
 /** A fake rotating identity server: each refresh token works once; counts grants. */
-function fakeIdp(delayMs = 20) {
+function fakeIdp(delayMs = 20, expiresAt = inFiveMinutes) {
   const used = new Set<string>();
   let grants = 0;
   const grant = async (rt: string): Promise<SuccessorTokens> => {
@@ -22,13 +23,13 @@ function fakeIdp(delayMs = 20) {
     used.add(rt);
     const [, user, n] = rt.split('-');
     const next = Number(n) + 1;
-    return { accessToken: `at-${user}-${next}`, accessTokenExpiresAt: 1000 + next, refreshToken: `rt-${user}-${next}` };
+    return { accessToken: `at-${user}-${next}`, accessTokenExpiresAt: expiresAt(), refreshToken: `rt-${user}-${next}` };
   };
   return { grant, get grants() { return grants; } };
 }
 
 function deps(idp: ReturnType<typeof fakeIdp>, now = () => Date.now()) {
-  return { config, coordinator: new InMemoryRefreshCoordinator(), successors: new InMemorySuccessorStore(100, now), grant: idp.grant };
+  return { config, coordinator: new InMemoryRefreshCoordinator(), successors: new InMemorySuccessorStore(100, now), grant: idp.grant, now: () => now() / 1000 };
 }
 
 describe('refreshSessionTokens', () => {
@@ -50,8 +51,8 @@ describe('refreshSessionTokens', () => {
   });
 
   it('gives a late caller with the rotated token the successor within the grace window, not after', async () => {
-    let now = 1_000_000;
-    const idp = fakeIdp(0);
+    let now = Date.now();
+    const idp = fakeIdp(0, () => Math.floor(now / 1000) + 300);
     const d = deps(idp, () => now);
     await refreshSessionTokens(session('alice'), d);
     now += 59_000;
@@ -65,7 +66,7 @@ describe('refreshSessionTokens', () => {
   it('keys the successor store by SHA-256 of the old refresh token, never the token itself', async () => {
     const store = new InMemorySuccessorStore();
     const keys: string[] = [];
-    const spy = { get: (k: string) => store.get(k), set: (k: string, v: SuccessorTokens, t: number) => { keys.push(k); store.set(k, v, t); } };
+    const spy = { get: (k: string) => store.get(k), set: (k: string, v: SuccessorEntry, t: number) => { keys.push(k); store.set(k, v, t); } };
     await refreshSessionTokens(session('alice'), { ...deps(fakeIdp(0)), successors: spy });
     expect(keys).toEqual([refreshTokenKey('rt-alice-1')]);
     expect(keys[0]).not.toContain('rt-alice');
@@ -88,6 +89,50 @@ describe('refreshSessionTokens', () => {
     const err = await refreshSessionTokens(session('alice'), d).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ThError);
     expect(err).toMatchObject({ code: 'session_expired', status: 401 });
+  });
+
+  it('follows successors across generations (issue 12.4): generation-1 cookies after two rotations get the newest tokens', async () => {
+    const idp = fakeIdp(0);
+    const d = deps(idp);
+    const gen2 = await refreshSessionTokens(session('alice'), d);
+    const gen3 = await refreshSessionTokens({ ...gen2, accessTokenExpiresAt: 1 }, d);
+    expect(gen3).toMatchObject({ accessToken: 'at-alice-3', refreshToken: 'rt-alice-3' });
+    expect(idp.grants).toBe(2);
+    const late = await refreshSessionTokens(session('alice'), d); // still carries rt-alice-1
+    expect(late).toMatchObject({ accessToken: 'at-alice-3', refreshToken: 'rt-alice-3' });
+    expect(idp.grants).toBe(2); // no used refresh token was presented again
+  });
+
+  it('never serves a successor that is due itself (issue 12.2): its unused refresh token is redeemed instead', async () => {
+    let expiresAt = Math.floor(Date.now() / 1000) + 10; // inside the 30 s margin as soon as it is issued
+    const idp = fakeIdp(0, () => expiresAt);
+    const d = deps(idp);
+    await refreshSessionTokens(session('alice'), d);
+    expiresAt += 600;
+    const late = await refreshSessionTokens(session('alice'), d);
+    expect(late).toMatchObject({ accessToken: 'at-alice-3', refreshToken: 'rt-alice-3' });
+    expect(idp.grants).toBe(2);
+  });
+
+  it('stores no successor when the refresh token did not rotate (issue 12.2): each later refresh is a fresh grant', async () => {
+    let grants = 0;
+    const grant = async () => { grants += 1; return { accessToken: `at-${grants}`, accessTokenExpiresAt: inFiveMinutes() }; };
+    const successors = new InMemorySuccessorStore();
+    const d = { ...deps(fakeIdp()), successors, grant };
+    const first = await refreshSessionTokens(session('alice'), d);
+    expect(first).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-alice-1' });
+    expect(successors.size).toBe(0);
+    expect((await refreshSessionTokens(session('alice'), d)).accessToken).toBe('at-2');
+    expect(grants).toBe(2);
+  });
+
+  it('leaves a tombstone after invalid_grant: later callers with that token get session_expired without a grant', async () => {
+    let grants = 0;
+    const grant = async () => { grants += 1; throw new ThError('session_expired', 'invalid_grant'); };
+    const d = { ...deps(fakeIdp()), grant };
+    await expect(refreshSessionTokens(session('alice'), d)).rejects.toMatchObject({ code: 'session_expired' });
+    await expect(refreshSessionTokens(session('alice'), d)).rejects.toMatchObject({ code: 'session_expired' });
+    expect(grants).toBe(1);
   });
 
   it('throws session_expired when the session has no refresh token', async () => {

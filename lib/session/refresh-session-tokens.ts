@@ -1,5 +1,6 @@
-// Refreshes a session's tokens, race-free within a process: the entry point shared by
-// POST /oauth-agent/refresh and both OAuth Proxy transports (README "Refresh model").
+// Refreshes a session's tokens, race-free within a process and, with SESSION_STORE_URL, across
+// instances: the entry point shared by POST /oauth-agent/refresh and both OAuth Proxy transports
+// (README "Refresh model", contract §6).
 import { createHash } from 'node:crypto';
 import { getConfig, type Config } from '../config';
 import { asThError, ThError } from '../errors';
@@ -8,13 +9,18 @@ import type { Session } from '../cookies/session-cookies';
 import { refreshAccessToken } from '../oidc/token-requests';
 import { InMemoryRefreshCoordinator, type RefreshCoordinator } from './refresh-coordinator';
 import { InMemorySuccessorStore, type SuccessorStore, type SuccessorTokens } from './successor-store';
+import { createSharedRefreshStores } from './shared-refresh-stores';
+
+export type RefreshConfig = Pick<Config, 'oidc' | 'refreshGraceSeconds' | 'refreshMarginSeconds'>;
 
 export interface RefreshDependencies {
-  config?: Pick<Config, 'oidc' | 'refreshGraceSeconds'>;
+  config?: RefreshConfig;
   coordinator?: RefreshCoordinator;
   successors?: SuccessorStore;
   /** The refresh-token grant itself; defaults to lib/oidc's. Injected by unit tests. */
   grant?: (refreshToken: string, previousIdToken: string | undefined) => Promise<SuccessorTokens>;
+  /** Unix seconds; injected by unit tests. */
+  now?: () => number;
 }
 
 // Process-wide, on globalThis: Next's route bundles and dist/server.mjs each load their own lib/.
@@ -22,15 +28,26 @@ const COORDINATOR_SLOT = Symbol.for('next-token-handler.refresh-coordinator');
 const SUCCESSORS_SLOT = Symbol.for('next-token-handler.refresh-successors');
 type Slots = { [COORDINATOR_SLOT]?: RefreshCoordinator; [SUCCESSORS_SLOT]?: SuccessorStore };
 
+/** Per process, or shared through the session store when SESSION_STORE_URL is set (contract §6). */
+function installDefaults(): Required<Slots> {
+  const slots = globalThis as Slots;
+  if (!slots[COORDINATOR_SLOT] || !slots[SUCCESSORS_SLOT]) {
+    const shared = createSharedRefreshStores(getConfig());
+    slots[COORDINATOR_SLOT] ??= shared?.coordinator ?? new InMemoryRefreshCoordinator();
+    slots[SUCCESSORS_SLOT] ??= shared?.successors ?? new InMemorySuccessorStore();
+  }
+  return slots as Required<Slots>;
+}
+
 export function defaultRefreshCoordinator(): RefreshCoordinator {
-  return ((globalThis as Slots)[COORDINATOR_SLOT] ??= new InMemoryRefreshCoordinator());
+  return installDefaults()[COORDINATOR_SLOT];
 }
 
 export function defaultSuccessorStore(): SuccessorStore {
-  return ((globalThis as Slots)[SUCCESSORS_SLOT] ??= new InMemorySuccessorStore());
+  return installDefaults()[SUCCESSORS_SLOT];
 }
 
-/** Replaces the process-wide coordinator/store, e.g. with shared (Redis) implementations at start-up. */
+/** Replaces the process-wide coordinator/store (tests, or other shared implementations). */
 export function installRefreshStores(stores: { coordinator?: RefreshCoordinator; successors?: SuccessorStore }): void {
   if (stores.coordinator) (globalThis as Slots)[COORDINATOR_SLOT] = stores.coordinator;
   if (stores.successors) (globalThis as Slots)[SUCCESSORS_SLOT] = stores.successors;
@@ -39,45 +56,91 @@ export function installRefreshStores(stores: { coordinator?: RefreshCoordinator;
 /** SHA-256 of the refresh token: a key that identifies the session without being a usable token. */
 export const refreshTokenKey = (refreshToken: string) => createHash('sha256').update(refreshToken, 'utf8').digest('base64url');
 
+// A chain longer than this within one grace window means something loops; stop following it.
+const MAX_GENERATIONS = 16;
+// A tombstone only has to outlive the requests already in flight with the rejected token.
+const TOMBSTONE_SECONDS = 30;
+
+const sessionExpired = () => new ThError('session_expired', 'The session cannot be refreshed, please sign in again');
+
+/**
+ * Contract §3: a token is due when it has expired or expires within REFRESH_MARGIN_SECONDS (capped
+ * at half its lifetime when its issue time is known), the proxy's own rule (plan-forward.ts).
+ */
+function isDue(tokens: SuccessorTokens, marginSeconds: number, now: number): boolean {
+  const lifetime = tokens.accessTokenIssuedAt === undefined ? undefined : Math.max(0, tokens.accessTokenExpiresAt - tokens.accessTokenIssuedAt);
+  const margin = lifetime === undefined ? marginSeconds : Math.min(marginSeconds, lifetime / 2);
+  return tokens.accessTokenExpiresAt - now <= margin;
+}
+
+type Outcome = { kind: 'fresh'; tokens: SuccessorTokens } | { kind: 'moved' };
+
 /**
  * The session with fresh tokens (same sid, CSRF token and absolute end). At most one grant per
- * refresh token is in flight per process; callers arriving with a token rotated less than
- * REFRESH_GRACE_SECONDS ago get its successors. Throws ThError 'session_expired' when the session
- * has no refresh token or the identity server answers invalid_grant (the caller clears the cookies),
- * 'authorization_server_error' / 'authorization_error' for other identity server failures.
+ * refresh token is in flight (per process, or across instances with a store); a caller arriving with
+ * a token rotated less than REFRESH_GRACE_SECONDS ago follows the chain of successors to the newest
+ * tokens, and refreshes those when they are due in turn (a used refresh token is never presented).
+ * Throws ThError 'session_expired' when the session has no refresh token or the identity server
+ * answers invalid_grant (the caller clears the cookies), 'authorization_server_error' /
+ * 'authorization_error' for other identity server failures.
  */
 export async function refreshSessionTokens(session: Session, deps: RefreshDependencies = {}): Promise<Session> {
-  const refreshToken = session.refreshToken;
-  if (!refreshToken) throw new ThError('session_expired', 'The session cannot be refreshed, please sign in again');
+  if (!session.refreshToken) throw sessionExpired();
   const config = deps.config ?? getConfig();
   const coordinator = deps.coordinator ?? defaultRefreshCoordinator();
   const successors = deps.successors ?? defaultSuccessorStore();
   const grant = deps.grant ?? ((rt: string, id: string | undefined) => refreshAccessToken(config.oidc, rt, id));
-  const key = refreshTokenKey(refreshToken);
+  const now = deps.now ?? (() => Date.now() / 1000);
 
-  const remembered = await successors.get(key);
-  if (remembered) {
-    log('debug', 'token_refresh_reused', { sid: session.sid });
-    return merge(session, remembered);
-  }
-  const shared = coordinator.run(key, async () => {
-    // Another caller (or instance, with a shared store) may have finished while we waited.
-    const late = await successors.get(key);
-    if (late) return late;
-    try {
-      const fresh = await grant(refreshToken, session.idToken);
-      await successors.set(key, fresh, config.refreshGraceSeconds);
-      log('info', 'token_refreshed', { sid: session.sid, rotated: fresh.refreshToken !== undefined && fresh.refreshToken !== refreshToken });
-      return fresh;
-    } catch (err) {
-      if (err instanceof ThError && err.code === 'session_expired') log('info', 'session_expired', { sid: session.sid });
-      throw err;
+  let current = session;
+  let followed = false;
+  for (let generation = 0; generation < MAX_GENERATIONS; generation += 1) {
+    const refreshToken = current.refreshToken!;
+    const key = refreshTokenKey(refreshToken);
+    const entry = await successors.get(key);
+    if (entry === 'rejected') throw sessionExpired();
+    if (entry) {
+      // Issue 12.4: a rotated token leads on to its successor's successor, never back to a used one.
+      current = merge(current, entry);
+      followed = true;
+      continue;
     }
-  });
-  // The grant may have run in another bundle's copy of lib/ (the coordinator is process-wide): its
-  // ThError is re-made as ours, so callers' `instanceof ThError` checks hold.
-  const tokens = await shared.catch((err: unknown) => { throw asThError(err) ?? err; });
-  return merge(session, tokens);
+    // Issue 12.2: the newest successor is served only while it is not due itself; otherwise its
+    // (unused) refresh token is redeemed below.
+    if (followed && !isDue(current, config.refreshMarginSeconds, now())) {
+      log('debug', 'token_refresh_reused', { sid: session.sid });
+      return current;
+    }
+    const previousIdToken = current.idToken;
+    const shared = coordinator.run<Outcome>(key, async () => {
+      // Another caller (or instance, with a shared store) may have rotated it while we waited.
+      const late = await successors.get(key);
+      if (late === 'rejected') throw sessionExpired();
+      if (late) return { kind: 'moved' };
+      try {
+        const fresh = await grant(refreshToken, previousIdToken);
+        const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== refreshToken;
+        // Issue 12.2: only a rotation creates a successor entry. A token that stays valid needs none:
+        // presenting it again is no reuse, and a stored copy would serve an ever older access token.
+        if (rotated) await successors.set(key, fresh, config.refreshGraceSeconds);
+        log('info', 'token_refreshed', { sid: session.sid, rotated });
+        return { kind: 'fresh', tokens: fresh };
+      } catch (err) {
+        if (err instanceof ThError && err.code === 'session_expired') {
+          log('info', 'session_expired', { sid: session.sid });
+          // Waiters (here or on other instances) must not present the rejected token again.
+          await successors.set(key, 'rejected', Math.min(config.refreshGraceSeconds, TOMBSTONE_SECONDS));
+        }
+        throw err;
+      }
+    });
+    // The grant may have run in another bundle's copy of lib/ (the coordinator is process-wide): its
+    // ThError is re-made as ours, so callers' `instanceof ThError` checks hold.
+    const outcome = await shared.catch((err: unknown) => { throw asThError(err) ?? err; });
+    if (outcome.kind === 'fresh') return merge(current, outcome.tokens);
+    // 'moved': the token was rotated meanwhile; the next turn follows the chain.
+  }
+  throw new ThError('authorization_server_error', 'The session could not be refreshed, please try again');
 }
 
 /** Tokens the identity server did not reissue are kept (RFC 6749 §6: the refresh token may stay). */

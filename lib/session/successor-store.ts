@@ -10,13 +10,19 @@ export interface SuccessorTokens {
   idToken?: string;
 }
 
+/**
+ * What the store knows about a refresh token: the tokens that replaced it (it was rotated), or
+ * 'rejected' (a tombstone: the identity server answered invalid_grant, so nobody tries it again).
+ */
+export type SuccessorEntry = SuccessorTokens | 'rejected';
+
 /** Keyed by SHA-256 of the old refresh token: the store never holds a value that can be replayed as a key. */
 export interface SuccessorStore {
-  get(key: string): Promise<SuccessorTokens | undefined> | SuccessorTokens | undefined;
-  set(key: string, value: SuccessorTokens, ttlSeconds: number): Promise<void> | void;
+  get(key: string): Promise<SuccessorEntry | undefined> | SuccessorEntry | undefined;
+  set(key: string, value: SuccessorEntry, ttlSeconds: number): Promise<void> | void;
 }
 
-interface Entry { value: SuccessorTokens; expiresAtMs: number }
+interface Entry { value: SuccessorEntry; expiresAtMs: number }
 
 /** Bounded in size and time; the oldest entry goes first when full. */
 export class InMemorySuccessorStore implements SuccessorStore {
@@ -24,7 +30,7 @@ export class InMemorySuccessorStore implements SuccessorStore {
 
   constructor(private readonly maxEntries = 10_000, private readonly now: () => number = Date.now) {}
 
-  get(key: string): SuccessorTokens | undefined {
+  get(key: string): SuccessorEntry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAtMs <= this.now()) {
@@ -34,7 +40,7 @@ export class InMemorySuccessorStore implements SuccessorStore {
     return entry.value;
   }
 
-  set(key: string, value: SuccessorTokens, ttlSeconds: number): void {
+  set(key: string, value: SuccessorEntry, ttlSeconds: number): void {
     if (ttlSeconds <= 0) return;
     this.sweep();
     this.entries.delete(key);
