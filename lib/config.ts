@@ -39,6 +39,17 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Honour X-Forwarded-For from the one reverse proxy in front of us (off unless configured). */
   readonly trustProxy: boolean;
+  /** The shared session store (contract §6), absent without SESSION_STORE_URL. */
+  readonly sessionStore: SessionStoreConfig | undefined;
+}
+
+export interface SessionStoreConfig {
+  /** The URL as given, credentials included: only lib/store/redis-client.ts reads it. Never log it. */
+  readonly url: string;
+  /** The URL without credentials, safe for logs (e.g. `rediss://cache.example.com:6380/0`). */
+  readonly displayUrl: string;
+  /** Prefix of every key and channel the BFF uses. */
+  readonly prefix: string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -71,6 +82,8 @@ const EXAMPLES: Record<string, string> = {
   SESSION_MAX_AGE_SECONDS: 'SESSION_MAX_AGE_SECONDS=86400',
   LOG_LEVEL: 'LOG_LEVEL=info',
   TRUST_PROXY: 'TRUST_PROXY=false',
+  SESSION_STORE_URL: 'SESSION_STORE_URL=rediss://:<password>@cache.example.com:6380/0',
+  SESSION_STORE_PREFIX: 'SESSION_STORE_PREFIX=nth:',
 };
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -125,6 +138,7 @@ export function loadConfig(env: Env): Config {
   const sessionMaxAgeSeconds = int('SESSION_MAX_AGE_SECONDS', 86400, 60);
   const logLevel = oneOf(text('LOG_LEVEL') ?? 'info', ['debug', 'info', 'warn', 'error'] as const, 'LOG_LEVEL', bad);
   const trustProxy = oneOf(text('TRUST_PROXY') ?? 'false', ['true', 'false'] as const, 'TRUST_PROXY', bad) === 'true';
+  const sessionStore = parseSessionStore(text('SESSION_STORE_URL'), text('SESSION_STORE_PREFIX'), bad);
 
   if (problems.length > 0 || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
     || !tokenAuthMethod || !redirectPath || !logoutPath || !logLevel) {
@@ -144,6 +158,7 @@ export function loadConfig(env: Env): Config {
     apiRoutes: Object.freeze(apiRoutes),
     port, upstreamTimeoutMs, maxBodyBytes, refreshMarginSeconds, refreshGraceSeconds, sessionMaxAgeSeconds,
     logLevel, trustProxy,
+    sessionStore: sessionStore && Object.freeze(sessionStore),
   });
 }
 
@@ -226,6 +241,27 @@ export function parseApiRoutes(raw: string | undefined, bad: Bad): ApiRoute[] | 
   }
   if (routes.length === 0) return bad('API_ROUTES', 'lists no route');
   return routes.sort((a, b) => b.prefix.length - a.prefix.length).map((r) => Object.freeze(r));
+}
+
+/**
+ * `redis[s]://[user:password@]host[:port][/db]`. Messages never repeat the value: it may carry the
+ * password (ASVS 5.0 V13.3.1: secrets never in logs).
+ */
+export function parseSessionStore(raw: string | undefined, rawPrefix: string | undefined, bad: Bad): SessionStoreConfig | undefined {
+  const prefix = rawPrefix ?? 'nth:';
+  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(prefix)) bad('SESSION_STORE_PREFIX', 'must be 1-64 letters, digits or : . _ -');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try { url = new URL(raw); } catch { return bad('SESSION_STORE_URL', 'is not a URL'); }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return bad('SESSION_STORE_URL', 'must start with redis:// or rediss:// (TLS)');
+  if (!url.hostname) return bad('SESSION_STORE_URL', 'names no host');
+  if (url.port !== '' && (Number(url.port) < 1 || Number(url.port) > 65535)) return bad('SESSION_STORE_URL', 'has a port outside 1-65535');
+  if (!/^\/?(\d{1,2})?$/.test(url.pathname)) return bad('SESSION_STORE_URL', 'must end in an optional database number (/0 … /99), nothing else');
+  if (url.search || url.hash) return bad('SESSION_STORE_URL', 'must not have a query or fragment');
+  const display = new URL(url.href);
+  display.username = '';
+  display.password = '';
+  return { url: raw, displayUrl: display.href, prefix };
 }
 
 function oneOf<T extends string>(raw: string, allowed: readonly T[], name: string, bad: Bad): T | undefined {

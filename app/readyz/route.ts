@@ -1,11 +1,17 @@
 // Readiness: 200 when the identity server's discovery document loads with the configured issuer,
-// else 503, so a load balancer only sends users to an instance that can log them in.
+// else 503, so a load balancer only sends users to an instance that can log them in. The session
+// store is reported, never decisive (contract §6): without it the BFF serves per process.
 import { getConfig } from '../../lib/config';
 import { checkIdentityServerReady } from '../../lib/readiness';
+import { sessionStoreState } from '../../lib/store/redis-client';
 
 export const dynamic = 'force-dynamic';
 
 export async function GET(): Promise<Response> {
-  const ready = await checkIdentityServerReady({ issuer: getConfig().oidc.issuer });
-  return Response.json({ status: ready ? 'ready' : 'not_ready' }, { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } });
+  const config = getConfig();
+  const ready = await checkIdentityServerReady({ issuer: config.oidc.issuer });
+  return Response.json(
+    { status: ready ? 'ready' : 'not_ready', store: sessionStoreState(config) },
+    { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },
+  );
 }
