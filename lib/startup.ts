@@ -1,6 +1,7 @@
 // Start-up validation shared by `next start` (instrumentation.ts) and the Node server entry.
 import { ConfigError, getConfig, type Config } from './config';
 import { setLogLevel } from './log';
+import { getSessionStore } from './store/redis-client';
 import { sendsStrictTransportSecurity } from './security/security-headers.mjs';
 
 export interface StartupChecks {
@@ -24,6 +25,8 @@ export function validateAtStartup(checks: StartupChecks = {}): Config {
       : checkBuildStrictTransportSecurity(config.publicOrigin, checks.hstsInBuild, (globalThis as Slot)[TRANSPORT_SLOT]);
     if (hsts) throw new ConfigError([hsts]);
     setLogLevel(config.logLevel);
+    // Connect now (in the background): /readyz reports it, and an outage is logged at start-up.
+    getSessionStore(config);
     return config;
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -9,9 +9,9 @@ export const dynamic = 'force-dynamic';
 
 export async function GET(): Promise<Response> {
   const config = getConfig();
-  const ready = await checkIdentityServerReady({ issuer: config.oidc.issuer });
+  const [ready, store] = await Promise.all([checkIdentityServerReady({ issuer: config.oidc.issuer }), sessionStoreState(config)]);
   return Response.json(
-    { status: ready ? 'ready' : 'not_ready', store: sessionStoreState(config) },
+    { status: ready ? 'ready' : 'not_ready', store },
     { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },
   );
 }

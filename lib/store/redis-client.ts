@@ -37,7 +37,7 @@ interface Client {
   unsubscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
 }
 
-const DEFAULT_COMMAND_TIMEOUT_MS = 300;
+const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 const DEFAULT_CONNECT_TIMEOUT_MS = 1_000;
 // Reconnect with a capped backoff: quick after a blip, at most one attempt per 2 s in an outage.
 const reconnectDelay = (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2_000);
@@ -51,11 +51,21 @@ export class SessionStore {
   private readonly commandTimeoutMs: number;
   private probe: NodeJS.Timeout | undefined;
   private closing = false;
+  private settle: (() => void) | undefined;
+  private readonly firstAttempt = new Promise<void>((r) => { this.settle = r; });
 
   constructor(private readonly config: SessionStoreConfig, opts: SessionStoreOptions = {}) {
     this.prefix = config.prefix;
     this.commandTimeoutMs = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     this.client = this.connect(opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+  }
+
+  /** Resolves once the first connection attempt succeeded or failed, or after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<StoreState> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.firstAttempt, new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
+    clearTimeout(timer);
+    return this.current;
   }
 
   /** 'ok' while connected and answering; checked without a round trip. */
@@ -70,7 +80,7 @@ export class SessionStore {
   async command(args: readonly (string | number)[]): Promise<Reply> {
     if (this.current !== 'ok' || !this.client.isReady) throw new StoreUnavailableError('The session store is unavailable');
     try {
-      return await this.withDeadline(this.client.sendCommand(args.map(String), { timeout: this.commandTimeoutMs }) as Promise<Reply>);
+      return await this.withDeadline(this.client.sendCommand(args.map(String), { timeout: this.commandTimeoutMs * 2 }) as Promise<Reply>);
     } catch (err) {
       // A Redis error reply (wrong type, script error) is an answer; anything else means the store is not serving.
       if (err instanceof Error && err.constructor.name === 'ErrorReply' && !/NOAUTH|WRONGPASS|LOADING|BUSY/.test(err.message)) throw err;
@@ -144,7 +154,7 @@ export class SessionStore {
   /** 'ready' fires after the handshake; one PING within the deadline confirms it serves. */
   private async checkServing(): Promise<void> {
     try {
-      await this.withDeadline(this.client.sendCommand(['PING'], { timeout: this.commandTimeoutMs }));
+      await this.withDeadline(this.client.sendCommand(['PING'], { timeout: this.commandTimeoutMs * 2 }));
       this.markUp();
     } catch (err) {
       this.markDown(err);
@@ -152,6 +162,7 @@ export class SessionStore {
   }
 
   private markUp(): void {
+    this.settle?.();
     clearInterval(this.probe);
     this.probe = undefined;
     if (this.current === 'ok') return;
@@ -161,6 +172,7 @@ export class SessionStore {
   }
 
   private markDown(err: unknown): void {
+    this.settle?.();
     this.current = 'unavailable';
     if (this.closing) return;
     if (!this.announcedDown) {
@@ -171,12 +183,20 @@ export class SessionStore {
     this.probe ??= setInterval(() => { if (this.client.isReady) void this.checkServing(); }, 1_000).unref();
   }
 
+  /**
+   * Rejects when `promise` is still pending after the deadline. A late timer can mean a busy event
+   * loop rather than a slow store: the reply may already sit in the socket buffer, and timers run
+   * before I/O. So the deadline yields once to the I/O phase (setImmediate) before it rejects.
+   */
   private withDeadline<T>(promise: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreUnavailableError('The session store command timed out')), this.commandTimeoutMs + 50);
+      timer = setTimeout(() => setImmediate(() => {
+        if (!settled) reject(new StoreUnavailableError('The session store command timed out'));
+      }), this.commandTimeoutMs);
     });
-    return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+    return Promise.race([promise.finally(() => { settled = true; }), deadline]).finally(() => clearTimeout(timer));
   }
 }
 
@@ -189,7 +209,8 @@ export function getSessionStore(config: { sessionStore: SessionStoreConfig | und
   return (shared ??= new SessionStore(config.sessionStore));
 }
 
-/** For /readyz: 'none' without a store, else its state (no round trip). */
-export function sessionStoreState(config: { sessionStore: SessionStoreConfig | undefined }): StoreState | 'none' {
-  return getSessionStore(config)?.state ?? 'none';
+/** For /readyz: 'none' without a store, else its state (no round trip once connected). */
+export async function sessionStoreState(config: { sessionStore: SessionStoreConfig | undefined }): Promise<StoreState | 'none'> {
+  const store = getSessionStore(config);
+  return store ? store.settled(500) : 'none';
 }
