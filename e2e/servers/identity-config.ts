@@ -24,6 +24,7 @@ export interface ProviderConfigOptions {
   clientAuthMethod: ClientAuthMethod;
   clientJwks?: JSONWebKeySet;
   apiAudience: string;
+  rotateRefreshTokens: boolean;
   jwtCustomizer: (ctx: unknown, token: never, jwt: never) => Promise<void>;
 }
 
@@ -102,7 +103,7 @@ export function buildProviderConfiguration(o: ProviderConfigOptions, privateJwks
     // request whose `prompt` does not include "consent" (OIDC Core §11).
     issueRefreshToken: async (_ctx: unknown, c: { grantTypeAllowed(t: string): boolean }) =>
       c.grantTypeAllowed('refresh_token'),
-    rotateRefreshToken: true,
+    rotateRefreshToken: o.rotateRefreshTokens,
     ttl: {
       AccessToken: o.accessTokenTtl,
       RefreshToken: o.refreshTokenTtl,

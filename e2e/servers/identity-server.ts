@@ -20,6 +20,8 @@ export interface IdentityServerOptions {
   clientAuthMethod?: ClientAuthMethod;
   clientJwks?: JSONWebKeySet;
   apiAudience?: string;
+  /** Issue a new refresh token at every refresh (default, like Curity/Okta) or keep the first (like many IdPs). */
+  rotateRefreshTokens?: boolean;
 }
 
 /** One event of the provider, recorded for tests ("exactly one refresh_token grant"). */
@@ -143,6 +145,7 @@ export async function startIdentityServer(opts: IdentityServerOptions = {}): Pro
       refreshTokenTtl: opts.refreshTokenTtl ?? envSeconds('DEMO_REFRESH_TOKEN_TTL', 86400),
       clientAuthMethod: opts.clientAuthMethod ?? 'client_secret_basic',
       clientJwks: opts.clientJwks,
+      rotateRefreshTokens: opts.rotateRefreshTokens ?? true,
       apiAudience: opts.apiAudience ?? 'http://127.0.0.1:4001',
       jwtCustomizer: jwtSupport.customizer as never,
     }, privateJwks);

@@ -15,6 +15,7 @@ export interface LocalStackOptions {
   refreshTokenTtl?: number;
   clientAuthMethod?: IdentityServerOptions['clientAuthMethod'];
   clientJwks?: IdentityServerOptions['clientJwks'];
+  rotateRefreshTokens?: boolean;
 }
 
 export interface LocalStack {
@@ -67,6 +68,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       refreshTokenTtl: opts.refreshTokenTtl ?? envSeconds('DEMO_REFRESH_TOKEN_TTL', 86400),
       clientAuthMethod: opts.clientAuthMethod,
       clientJwks: opts.clientJwks,
+      rotateRefreshTokens: opts.rotateRefreshTokens,
       apiAudience: api.url,
     });
   } catch (err) {
