@@ -6,7 +6,7 @@ export const ROOT = resolve(import.meta.dirname, '../..');
 const NEXT_BIN = resolve(ROOT, 'node_modules/next/dist/bin/next');
 
 export const VARIANTS = [
-  'direct', 'bare-hpm', 'bare-next-rewrite', 'bare-next-fetch', 'ours-node', 'ours-node-without-next', 'ours-next', 'peer-next-auth',
+  'direct', 'bare-hpm', 'bare-next-rewrite', 'bare-next-fetch', 'ours-node', 'ours-node-without-next', 'ours-node-store', 'ours-next', 'peer-next-auth',
 ] as const;
 export type Variant = (typeof VARIANTS)[number];
 
@@ -39,6 +39,9 @@ export const CASES: BenchCase[] = [
   // Bench-only: the same /api/* path with no Next in the process, to price Next's presence.
   { variant: 'ours-node-without-next', method: 'GET', auth: 'ours' },
   { variant: 'ours-node-without-next', method: 'POST', auth: 'ours' },
+  // ours-node with SESSION_STORE_URL: a token that is not due must cost no store round trip (contract §6).
+  { variant: 'ours-node-store', method: 'GET', auth: 'ours' },
+  { variant: 'ours-node-store', method: 'POST', auth: 'ours' },
   { variant: 'ours-next', method: 'GET', auth: 'ours' },
   { variant: 'ours-next', method: 'POST', auth: 'ours' },
   { variant: 'peer-next-auth', method: 'GET', auth: 'next-auth' },
@@ -95,6 +98,8 @@ export interface ServerContext {
   nextAuthSecret: string;
   /** Extra `node` flags for the proxies (e.g. --cpu-prof), from `--cpu-prof <dir>`. */
   nodeFlags: string[];
+  /** The bench's redis-server, for `ours-node-store`. */
+  storeUrl?: string;
 }
 
 /** Entries compiled by compileBenchServer before anything starts. */
@@ -114,6 +119,8 @@ function baseServerSpec(variant: Variant, ctx: ServerContext): ServerSpec | unde
       return { name: variant, command: process.execPath, args: [resolve(ROOT, 'bench/.build/servers/bare-hpm.mjs'), String(ctx.port)], cwd: ROOT, env: benchEnv, port: ctx.port };
     case 'ours-node':
       return nodeEntrySpec(variant, ctx.port, oursEnv(ctx.port, ctx.issuer, ctx.upstream, ctx.cookieKeys));
+    case 'ours-node-store':
+      return nodeEntrySpec(variant, ctx.port, { ...oursEnv(ctx.port, ctx.issuer, ctx.upstream, ctx.cookieKeys), SESSION_STORE_URL: ctx.storeUrl! });
     case 'ours-node-without-next':
       return { name: variant, command: process.execPath, args: [resolve(ROOT, 'bench/.build/servers/ours-node-without-next.mjs')], cwd: ROOT,
         env: oursEnv(ctx.port, ctx.issuer, ctx.upstream, ctx.cookieKeys), port: ctx.port };
