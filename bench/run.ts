@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { startLocalStack, type LocalStack } from '../e2e/servers/start-local-stack';
 import { freePort } from '../e2e/harness/free-port';
+import { startRedis, type RunningRedis } from '../e2e/harness/redis-server';
 import { agentAvailable, timeLoginEnd } from './lib/agent-bench';
 import { compileBenchServer, ensureBenchAppBuilt, ensureProductBuilt } from './lib/builds';
 import { benchCodecs } from './lib/codec-bench';
@@ -45,6 +46,7 @@ const codec = selected('codec') ? (log('codec micro-benchmark ...'), await bench
 // 2. Upstream, local identity server, and one server per variant.
 const running: RunningServer[] = [];
 let local: LocalStack | undefined;
+let redis: RunningRedis | undefined;
 const results = new Map<string, CaseResult>();
 const report: Omit<BenchReport, 'targets' | 'ratios'> = {
   schema: 'next-token-handler/bench@1', startedAt: new Date().toISOString(), mode: quick ? 'quick' : 'full', only,
@@ -62,14 +64,17 @@ try {
   if (needsIdp) {
     local = await startLocalStack({
       idpPort: 0, apiPort: 0, accessTokenTtl: 3600,
-      bffOrigins: [oursPort, ports.get('ours-next')].filter((p) => p !== undefined).map((p) => `http://localhost:${p}`),
+      bffOrigins: [oursPort, ports.get('ours-next'), ports.get('ours-node-store')].filter((p) => p !== undefined).map((p) => `http://localhost:${p}`),
     });
   }
+  // ours-node-store: a real redis-server; its command counter shows what the load cost the store.
+  redis = variants.includes('ours-node-store') ? await startRedis() : undefined;
   const cookieKeys = randomBytes(32).toString('hex');
   const nextAuthSecret = randomBytes(32).toString('hex');
   const servers = new Map<Variant, RunningServer>();
   for (const v of variants) {
     const spec = serverSpec(v, { port: ports.get(v)!, upstream: upstreamUrl, issuer: local?.issuer ?? '', cookieKeys, nextAuthSecret,
+      storeUrl: redis?.url,
       nodeFlags: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`, `--cpu-prof-name=${v}.cpuprofile`] : [] });
     if (!spec) continue;
     log(`starting ${v} ...`);
@@ -106,7 +111,9 @@ try {
   for (let round = 1; round <= settings.rounds; round++) {
     for (const [key, target] of targets) {
       log(`round ${round}/${settings.rounds}: ${key}`);
+      const storeBefore = key.startsWith('ours-node-store') ? await storeCommands() : undefined;
       const measured = await measureCase(target, settings);
+      if (storeBefore !== undefined) log(`${key}: ${measured.requests} requests, ${(await storeCommands()) - storeBefore - 1} store commands (PINGs of the connection check included)`);
       const prev = results.get(key);
       const [variant, method] = key.split(' ') as [string, 'GET' | 'POST'];
       results.set(key, { variant, method, status: 'ok', rounds: [...(prev?.rounds ?? []), measured] });
@@ -141,6 +148,12 @@ try {
 } finally {
   for (const s of running) await s.stop().catch(() => undefined);
   await local?.close();
+  await redis?.stop();
+}
+
+/** redis-server's total_commands_processed (INFO stats). */
+async function storeCommands(): Promise<number> {
+  return Number(/total_commands_processed:(\d+)/.exec(await redis!.command(['INFO', 'stats']))?.[1] ?? NaN);
 }
 
 const ratios = computeRatios(report.cases);
