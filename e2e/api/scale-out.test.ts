@@ -7,6 +7,7 @@ import { applySetCookies } from '../harness/browser-cookies';
 import { freePort } from '../harness/free-port';
 import { browserHeaders, loginThroughBff } from '../harness/login-through-bff';
 import { startStack, type Stack } from '../harness/stack';
+import { startRedis, type RunningRedis } from '../harness/redis-server';
 import { startBff, type RunningBff } from '../harness/start-bff';
 import { CSRF_HEADER, idpEvents, refreshGrants } from './agent-test-helpers';
 import { CookieJar as IdpCookieJar, loginAtIdentityServer } from '../servers/drive-login';
@@ -81,12 +82,11 @@ describe('two instances behind one origin', () => {
     expect((await callApi(b, applySetCookies(cookies, end.headers.getSetCookie()))).sub).toBe('bob');
   });
 
-  // Known limitation (README "Several instances"): the refresh single-flight and the grace store of
-  // rotated refresh tokens (REFRESH_GRACE_SECONDS) live in each process. When two instances redeem one
-  // refresh token at once, the identity server sees a reused refresh token and, as RFC 9700 §4.14.2
-  // asks, revokes the whole grant: the session ends at the next refresh. This pins today's behaviour;
-  // a shared SuccessorStore or an identity-server reuse interval would turn it into [204, 204].
-  it('the same session refreshed on both instances at once: one wins, the reuse revokes the grant, the session ends', async () => {
+  // The no-store baseline (README "Several instances"): without SESSION_STORE_URL the refresh
+  // single-flight and the grace store of rotated refresh tokens live in each process. When two
+  // instances redeem one refresh token at once, the identity server sees a reused refresh token and,
+  // as RFC 9700 §4.14.2 asks, revokes the whole grant. The store suite below turns it into [204, 204].
+  it('without a store: the same session refreshed on both instances at once: one wins, the reuse revokes the grant, the session ends', async () => {
     const login = await loginThroughBff(a, 'carol');
     const revoked = async () => (await idpEvents(stack.local.issuer)).filter((e) => e.type === 'grant.revoked').length;
     const revokedBefore = await revoked();
@@ -125,5 +125,37 @@ describe('two instances behind one origin', () => {
     } finally {
       await stranger.stop();
     }
+  });
+});
+
+describe('two instances sharing a store (SESSION_STORE_URL, contract §6)', () => {
+  let redis: RunningRedis;
+  let c: RunningBff; // two more instances of a's origin, sharing one store
+  let d: RunningBff;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    const env = { PUBLIC_ORIGIN: a.origin, SESSION_STORE_URL: redis.url };
+    const common = { transport: 'node' as const, issuer: stack.local.issuer, apiRoutes: `/api=${stack.local.apiUrl}`, cookieKeys: stack.cookieKeys, env };
+    [c, d] = await Promise.all([startBff({ ...common, port: await freePort() }), startBff({ ...common, port: await freePort() })]);
+  });
+  afterAll(async () => {
+    await Promise.all([c?.stop(), d?.stop()]);
+    await redis?.stop();
+  });
+
+  it('the same session refreshed on both instances at once: one grant, both 204 with the same tokens, the grant lives on', async () => {
+    const login = await loginThroughBff(a, 'carla');
+    const events = async () => idpEvents(stack.local.issuer);
+    const t0 = Date.now();
+    const both = await Promise.all([c, d].map((i) => send(i, '/oauth-agent/refresh', login.cookies, { method: 'POST', csrf: login.csrf })));
+    expect(both.map((r) => r.status)).toEqual([204, 204]);
+    const after = (await events()).filter((e) => e.at >= t0);
+    expect(refreshGrants(after)).toHaveLength(1);
+    expect(after.filter((e) => e.type === 'grant.revoked' || e.type === 'grant.error')).toEqual([]);
+    const [one, two] = both.map((r) => applySetCookies(login.cookies, r.headers.getSetCookie()));
+    expect((await callApi(c, one!)).bearer).toBe((await callApi(d, two!)).bearer);
+    const next = await send(d, '/oauth-agent/refresh', one!, { method: 'POST', csrf: login.csrf });
+    expect(next.status).toBe(204);
   });
 });
