@@ -111,6 +111,26 @@ describe('SessionStore outages', () => {
     }
   });
 
+  it('a connected store that stops answering (CLIENT PAUSE): commands fail within the deadline, it is marked down, then recovers', async () => {
+    const redis = await startRedis();
+    const store = newStore(redis.url);
+    await until(() => store.state === 'ok', 'connect');
+    const logs = captureLogs();
+    try {
+      await redis.command(['CLIENT', 'PAUSE', '4000', 'ALL']);
+      for (let i = 0; i < 2; i += 1) await expect(settlesWithin(store.command(['GET', 'nth:k']), 1_000)).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(store.state).toBe('unavailable');
+      await expect(settlesWithin(store.command(['GET', 'nth:k']), 1_000)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await until(() => store.state === 'ok', 'recovery after the pause');
+      expect(await store.command(['GET', 'nth:k'])).toBeNull();
+      expect(logs.events('store_unavailable')).toHaveLength(1);
+      expect(logs.events('store_recovered')).toHaveLength(1);
+    } finally {
+      logs.restore();
+      await redis.stop();
+    }
+  });
+
   it('a server that accepts connections and never answers: unavailable, commands fail within the deadline', async () => {
     const silent = await startSilentServer();
     const logs = captureLogs();

@@ -8,6 +8,7 @@ import type { StoreCrypto } from '../store/store-crypto';
 import { InMemoryRefreshCoordinator, type RefreshCoordinator } from './refresh-coordinator';
 
 // Released only by its owner: delete the key only if it still holds our random value.
+const RETRY_SLOW_STORE_MS = 1_500;
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 export interface StoreRefreshCoordinatorOptions {
@@ -37,13 +38,17 @@ export class StoreRefreshCoordinator implements RefreshCoordinator {
     const owner = randomBytes(16).toString('base64url');
     // A holder that died leaves the lock until its TTL; waiting longer than that is pointless.
     const giveUpAt = Date.now() + this.opts.lockTtlMs;
+    // A slow answer while the store is still considered up is retried for this long, not given up
+    // at once: falling back to per-process coordination risks a second grant on another instance.
+    const retryUntil = Date.now() + RETRY_SLOW_STORE_MS;
     for (;;) {
       let acquired: boolean;
       try {
         acquired = (await this.store.command(['SET', lock, owner, 'NX', 'PX', this.opts.lockTtlMs])) === 'OK';
       } catch (err) {
-        if (err instanceof StoreUnavailableError) return fn();
-        throw err;
+        if (!(err instanceof StoreUnavailableError)) throw err;
+        if (this.store.state === 'ok' && Date.now() < retryUntil) continue;
+        return fn();
       }
       if (acquired) {
         try {

@@ -46,10 +46,15 @@ export class StoreSuccessorStore implements SuccessorStore {
     this.local.set(key, value, ttlSeconds);
     const name = this.crypto.name(PURPOSE, key);
     const payload = value === 'rejected' ? REJECTED : JSON.stringify(value);
-    try {
-      await this.store.command(['SET', this.keyOf(name), this.crypto.seal(PURPOSE, name, payload, ttlSeconds), 'EX', ttlSeconds]);
-    } catch (err) {
-      if (!(err instanceof StoreUnavailableError)) throw err;
+    const command = ['SET', this.keyOf(name), this.crypto.seal(PURPOSE, name, payload, ttlSeconds), 'EX', ttlSeconds];
+    // Other instances redeem the old token again unless they find this entry: one retry after a slow answer.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        await this.store.command(command);
+        return;
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError)) throw err;
+      }
     }
   }
 }

@@ -39,6 +39,7 @@ interface Client {
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 500;
 const DEFAULT_CONNECT_TIMEOUT_MS = 1_000;
+const MAX_CONSECUTIVE_TIMEOUTS = 2;
 // Reconnect with a capped backoff: quick after a blip, at most one attempt per 2 s in an outage.
 const reconnectDelay = (retries: number) => Math.min(100 * 2 ** Math.min(retries, 5), 2_000);
 
@@ -51,6 +52,7 @@ export class SessionStore {
   private readonly commandTimeoutMs: number;
   private probe: NodeJS.Timeout | undefined;
   private closing = false;
+  private consecutiveTimeouts = 0;
   private settle: (() => void) | undefined;
   private readonly firstAttempt = new Promise<void>((r) => { this.settle = r; });
 
@@ -79,14 +81,18 @@ export class SessionStore {
    */
   async command(args: readonly (string | number)[]): Promise<Reply> {
     if (this.current !== 'ok' || !this.client.isReady) throw new StoreUnavailableError('The session store is unavailable');
+    let reply: Reply;
     try {
-      return await this.withDeadline(this.client.sendCommand(args.map(String), { timeout: this.commandTimeoutMs * 2 }) as Promise<Reply>);
+      reply = await this.withDeadline(this.client.sendCommand(args.map(String), { timeout: this.commandTimeoutMs * 2 }) as Promise<Reply>);
     } catch (err) {
       // A Redis error reply (wrong type, script error) is an answer; anything else means the store is not serving.
       if (err instanceof Error && err.constructor.name === 'ErrorReply' && !/NOAUTH|WRONGPASS|LOADING|BUSY/.test(err.message)) throw err;
-      this.markDown(err);
-      throw new StoreUnavailableError('The session store did not answer', { cause: err });
+      // One slow answer may be a moment of load; two in a row, or a broken connection, is an outage.
+      if (!(err instanceof StoreUnavailableError) || ++this.consecutiveTimeouts >= MAX_CONSECUTIVE_TIMEOUTS) this.markDown(err);
+      throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError('The session store did not answer', { cause: err });
     }
+    this.consecutiveTimeouts = 0;
+    return reply;
   }
 
   /** Runs a Lua script (EVAL), within the same deadline. */
@@ -163,6 +169,7 @@ export class SessionStore {
 
   private markUp(): void {
     this.settle?.();
+    this.consecutiveTimeouts = 0;
     clearInterval(this.probe);
     this.probe = undefined;
     if (this.current === 'ok') return;
