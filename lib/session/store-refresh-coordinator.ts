@@ -32,8 +32,9 @@ export class StoreRefreshCoordinator implements RefreshCoordinator {
   }
 
   private async runLocked<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    // No store round trip is spent once we know it is down: per-process coordination meanwhile.
-    if (this.store.state !== 'ok') return fn();
+    // No store round trip is spent once we know it is down: per-process coordination meanwhile
+    // (a store still making its first connection is waited for, briefly).
+    if (this.store.state !== 'ok' && (await this.store.settled(1_000)) !== 'ok') return fn();
     const lock = `${this.store.prefix}l:${this.crypto.name('lock', key)}`;
     const owner = randomBytes(16).toString('base64url');
     // A holder that died leaves the lock until its TTL; waiting longer than that is pointless.

@@ -54,12 +54,15 @@ export class SessionStore {
   private closing = false;
   private consecutiveTimeouts = 0;
   private settle: (() => void) | undefined;
-  private readonly firstAttempt = new Promise<void>((r) => { this.settle = r; });
+  private firstAttemptDone = false;
+  private readonly firstAttempt = new Promise<void>((r) => { this.settle = () => { this.firstAttemptDone = true; r(); }; });
+  private readonly connectTimeoutMs: number;
 
   constructor(private readonly config: SessionStoreConfig, opts: SessionStoreOptions = {}) {
     this.prefix = config.prefix;
     this.commandTimeoutMs = opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    this.client = this.connect(opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.client = this.connect(this.connectTimeoutMs);
   }
 
   /** Resolves once the first connection attempt succeeded or failed, or after `timeoutMs`. */
@@ -80,6 +83,9 @@ export class SessionStore {
    * Throws StoreUnavailableError at once while the store is unreachable, or when it does not answer in time.
    */
   async command(args: readonly (string | number)[]): Promise<Reply> {
+    // A store created just now is still connecting: wait for that first attempt (bounded), so the
+    // first refresh of a fresh instance is coordinated instead of falling back to per-process.
+    if (!this.firstAttemptDone) await this.settled(this.connectTimeoutMs);
     if (this.current !== 'ok' || !this.client.isReady) throw new StoreUnavailableError('The session store is unavailable');
     let reply: Reply;
     try {
