@@ -113,7 +113,7 @@ try {
       log(`round ${round}/${settings.rounds}: ${key}`);
       const storeBefore = key.startsWith('ours-node-store') ? await storeCommands() : undefined;
       const measured = await measureCase(target, settings);
-      if (storeBefore !== undefined) log(`${key}: ${measured.requests} requests, ${(await storeCommands()) - storeBefore - 1} store commands (PINGs of the connection check included)`);
+      if (storeBefore !== undefined) log(`${key}: ${measured.requests} requests, ${(await storeCommands()) - storeBefore} store commands besides connection-check PINGs`);
       const prev = results.get(key);
       const [variant, method] = key.split(' ') as [string, 'GET' | 'POST'];
       results.set(key, { variant, method, status: 'ok', rounds: [...(prev?.rounds ?? []), measured] });
@@ -151,9 +151,12 @@ try {
   await redis?.stop();
 }
 
-/** redis-server's total_commands_processed (INFO stats). */
+/** Commands redis-server processed apart from PING (connection checks) and INFO (this probe): INFO commandstats. */
 async function storeCommands(): Promise<number> {
-  return Number(/total_commands_processed:(\d+)/.exec(await redis!.command(['INFO', 'stats']))?.[1] ?? NaN);
+  const stats = await redis!.command(['INFO', 'commandstats']);
+  let calls = 0;
+  for (const [, name, n] of stats.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)) if (name !== 'ping' && name !== 'info') calls += Number(n);
+  return calls;
 }
 
 const ratios = computeRatios(report.cases);
