@@ -147,6 +147,28 @@ describe('SessionStore outages', () => {
   });
 });
 
+describe('SessionStore pub/sub (for the denylist mirror)', () => {
+  it('delivers a message published by one instance to a subscriber on another, on the prefixed channel; unsubscribe stops it', async () => {
+    const redis = await startRedis();
+    try {
+      const [a, b] = [newStore(redis.url), newStore(redis.url)];
+      await until(() => a.state === 'ok' && b.state === 'ok', 'connect');
+      const got: string[] = [];
+      const unsubscribe = await b.subscribe('revoked', (m) => got.push(m));
+      await a.publish('revoked', 'sid-1');
+      await until(() => got.length === 1, 'the message');
+      expect(got).toEqual(['sid-1']);
+      expect(await redis.command(['PUBSUB', 'CHANNELS', '*'])).toContain('nth:revoked');
+      await unsubscribe();
+      await a.publish('revoked', 'sid-2');
+      await a.command(['PING']); // a round trip after the publish: a delivery would have happened by now
+      expect(got).toEqual(['sid-1']);
+    } finally {
+      await redis.stop();
+    }
+  });
+});
+
 /** A rotating identity server stand-in: each refresh token works once; a reuse is invalid_grant. */
 function rotatingIdp(delayMs = 30) {
   const used = new Set<string>();
