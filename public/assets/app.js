@@ -87,6 +87,10 @@ try {
   const { isLoggedIn, claims } = await th.onPageLoad();
   if (isLoggedIn) await showSignedIn(claims ?? {}); else showSignedOut();
 } catch (err) {
-  showSignedOut(returningFromLogin ? 'Sign-in did not complete.' : 'Could not check your session.');
-  showError(err);
+  // An ended session (logout elsewhere, back-channel logout) answers 401 session_expired once, with its cookies cleared.
+  if (err instanceof TokenHandlerError && err.code === 'session_expired') showSignedOut('Your session has ended. Please sign in again.');
+  else {
+    showSignedOut(returningFromLogin ? 'Sign-in did not complete.' : 'Could not check your session.');
+    showError(err);
+  }
 }
