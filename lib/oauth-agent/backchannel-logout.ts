@@ -16,11 +16,29 @@ async function readLogoutToken(request: Request): Promise<string> {
   if (declared > MAX_BODY_CHARS) throw new BackChannelLogoutError('The request body is too large');
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw new BackChannelLogoutError('The request body must be a form');
-  const text = await request.text();
-  if (text.length > MAX_BODY_CHARS) throw new BackChannelLogoutError('The request body is too large');
+  const text = await readBoundedText(request);
   const tokens = new URLSearchParams(text).getAll('logout_token');
   if (tokens.length !== 1 || !tokens[0]) throw new BackChannelLogoutError('logout_token is missing');
   return tokens[0];
+}
+
+/** The body as text, read no further than the limit (a body without Content-Length may be any size). */
+async function readBoundedText(request: Request): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > MAX_BODY_CHARS) {
+      await reader.cancel();
+      throw new BackChannelLogoutError('The request body is too large');
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function backchannelLogout({ request, config }: AgentContext): Promise<Response> {
