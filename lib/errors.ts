@@ -85,6 +85,19 @@ export function asThError(err: unknown): ThError | undefined {
   return new ThError(code, err.message, { cause: err.cause, headers: Array.isArray(headers) ? headers : [] });
 }
 
+/**
+ * A refused back-channel logout request (OIDC Back-Channel Logout 1.0 §2.8): 400 with the OAuth
+ * error shape `{error, error_description}` the identity server expects, not the SPA's `{code, message}`.
+ */
+export class BackChannelLogoutError extends Error {
+  readonly status = 400;
+
+  constructor(readonly description: string, options?: { cause?: unknown }) {
+    super(description, options);
+    this.name = 'BackChannelLogoutError';
+  }
+}
+
 export const badRequest = (message: string, cause?: unknown) => new ThError('invalid_request', message, { cause });
 export const unauthorized = (message: string, cause?: unknown) => new ThError('unauthorized_request', message, { cause });
 
@@ -107,6 +120,10 @@ export function jsonResponse(status: number, body: unknown, headers: ReadonlyArr
 }
 
 export function toErrorResponse(err: unknown, context: Record<string, unknown> = {}): Response {
+  if (err instanceof BackChannelLogoutError) {
+    log('warn', 'backchannel_logout_rejected', { ...context, reason: err.description });
+    return jsonResponse(400, { error: 'invalid_request', error_description: err.description });
+  }
   if (err instanceof ThError || err instanceof FrontChannelError) {
     const level = err.status >= 500 ? 'error' : 'warn';
     log(level, 'request_rejected', { ...context, code: err.code, status: err.status, ...(err.cause ? { cause: describeCause(err.cause) } : {}) });

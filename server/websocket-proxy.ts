@@ -11,6 +11,7 @@ import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
 import { refreshBeforeForward, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
 import { addProxyResponseHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
 import { toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
+import { registerOpenSocket } from '../lib/revocation/open-sockets';
 import { NodeRequestHeaders } from './node-request-headers';
 import { writeSocketError, writeSocketResponse } from './write-response';
 
@@ -68,13 +69,15 @@ export class WebSocketProxy {
     req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
     req.headers = plan.headers;
     this.open.add(socket);
+    // Contract §7: a revoked session's WebSockets are closed (lib/revocation/open-sockets.ts).
+    const unregister = registerOpenSocket(socket, plan.session);
     // UPSTREAM_TIMEOUT_MS bounds the wait for the upstream's handshake response, as for any request.
     hs.timer = setTimeout(() => {
       hs.failed = new UpstreamTimeoutError();
       if (hs.proxyReq) hs.proxyReq.destroy(hs.failed); // → the proxy's 'error' event answers 504
       else this.fail(req, socket, hs, hs.failed);
     }, this.config.upstreamTimeoutMs);
-    socket.once('close', () => { clearTimeout(hs.timer); this.open.delete(socket); });
+    socket.once('close', () => { clearTimeout(hs.timer); this.open.delete(socket); unregister(); });
     this.proxyFor(plan.upstreamUrl).upgrade?.(req, socket as Socket, head);
   }
 

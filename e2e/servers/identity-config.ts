@@ -19,6 +19,8 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'p
 
 export interface ProviderConfigOptions {
   bffOrigins: string[];
+  /** The BFF origin that receives back-channel logout calls (default: the first of bffOrigins). */
+  backchannelLogoutOrigin?: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   clientAuthMethod: ClientAuthMethod;
@@ -54,6 +56,21 @@ export function accountClaims(username: string) {
   };
 }
 
+/**
+ * oidc-provider ≥ 9.7 sends its outgoing requests (here: back-channel logout calls) through an undici
+ * dispatcher that destroys any connection to a special-use address (loopback, private ranges), against
+ * SSRF. The local stack's BFF is on localhost, so for a loopback target only that dispatcher is
+ * dropped. Local identity server only (tests and demo); every other target keeps the protection.
+ */
+function fetchAllowingLoopback(url: string | URL, options: RequestInit & { dispatcher?: unknown }): Promise<Response> {
+  const { hostname } = new URL(url);
+  if (hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]') {
+    const { dispatcher: _ssrfGuard, ...rest } = options;
+    return globalThis.fetch(url, rest);
+  }
+  return globalThis.fetch(url, options);
+}
+
 export function buildProviderConfiguration(o: ProviderConfigOptions, privateJwks: { keys: JWK[] }) {
   const redirectUris = o.bffOrigins.map((origin) => `${new URL(origin).origin}/`);
   const client: Record<string, unknown> = {
@@ -65,6 +82,9 @@ export function buildProviderConfiguration(o: ProviderConfigOptions, privateJwks
     scope: SCOPES.join(' '),
     token_endpoint_auth_method: o.clientAuthMethod,
     id_token_signed_response_alg: ID_TOKEN_ALG,
+    // Contract §5/§7: back-channel logout to the BFF, with `sid` in every logout token.
+    backchannel_logout_uri: new URL('/oauth-agent/backchannel-logout', o.backchannelLogoutOrigin ?? o.bffOrigins[0]).href,
+    backchannel_logout_session_required: true,
   };
   if (o.clientAuthMethod === 'private_key_jwt') {
     if (!o.clientJwks) throw new Error('clientAuthMethod private_key_jwt needs clientJwks (public JWKS)');
@@ -116,7 +136,9 @@ export function buildProviderConfiguration(o: ProviderConfigOptions, privateJwks
       Grant: Math.max(o.refreshTokenTtl, 24 * 3600),
     },
     clientBasedCORS: () => false, // the BFF calls us server-side; no browser CORS needed
+    fetch: fetchAllowingLoopback,
     features: {
+      backchannelLogout: { enabled: true },
       devInteractions: { enabled: false },
       revocation: {
         enabled: true,

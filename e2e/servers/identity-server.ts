@@ -2,7 +2,7 @@
 // Stand-in for the user's IdP (Curity, Keycloak, Auth0, Okta …); never imports lib/.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { JSONWebKeySet } from 'jose';
+import { importJWK, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
 import Provider from 'oidc-provider';
 import {
   ACCESS_TOKEN_ALG, CLOCK_TOLERANCE_SECONDS, buildProviderConfiguration, generateSigningKeys,
@@ -109,6 +109,7 @@ export async function startIdentityServer(opts: IdentityServerOptions = {}): Pro
   };
   let provider: any;
   let callback: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let signingKey: JWK | undefined;
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -117,6 +118,10 @@ export async function startIdentityServer(opts: IdentityServerOptions = {}): Pro
       if (req.method === 'GET') return sendJson(res, 200, events);
       if (req.method === 'DELETE') { events.length = 0; return sendJson(res, 204, undefined); }
       return sendJson(res, 405, { error: 'method_not_allowed' });
+    }
+    if (path === '/__test/logout-token' && req.method === 'POST' && signingKey) {
+      signLogoutToken(req, signingKey).then((token) => sendJson(res, 200, { token }), (err) => sendJson(res, 400, { error: String(err) }));
+      return undefined;
     }
     if (!callback) return sendJson(res, 503, { error: 'starting' });
     if (path.startsWith('/interaction/')) {
@@ -138,6 +143,7 @@ export async function startIdentityServer(opts: IdentityServerOptions = {}): Pro
 
   try {
     const { privateJwks, publicJwks } = await generateSigningKeys();
+    signingKey = privateJwks.keys.find((k) => k.alg === 'RS256');
     const jwtSupport = createJwtAccessTokenSupport();
     const configuration = buildProviderConfiguration({
       bffOrigins: opts.bffOrigins ?? ['http://localhost:3000'],
@@ -179,4 +185,17 @@ export async function startIdentityServer(opts: IdentityServerOptions = {}): Pro
       server.closeAllConnections();
     }),
   };
+}
+
+/**
+ * Test hook: signs the posted claims (and protected header) with the identity server's own RS256 key,
+ * so the back-channel logout suite can send tokens that are genuine in every respect but the one rule
+ * each case breaks. Like /__test/events, it exists because this is a dev-only stand-in identity server.
+ */
+async function signLogoutToken(req: IncomingMessage, jwk: JWK): Promise<string> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  const { claims, header } = JSON.parse(text) as { claims: JWTPayload; header?: Record<string, unknown> };
+  const key = await importJWK(jwk, 'RS256');
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid, ...header }).sign(key);
 }

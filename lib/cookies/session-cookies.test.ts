@@ -56,6 +56,29 @@ describe('SessionCookies', () => {
     expect(read.status === 'ok' && read.value.accessTokenIssuedAt).toBe(now - 10);
   });
 
+  it('records the identity server\'s sid, sub, iss and the creation time in the csrf cookie, and reads them back', () => {
+    const s = cookies.create({ accessToken: 'at', accessTokenExpiresAt: now + 300, refreshToken: 'rt' }, now, { idpSid: 'op-sid-1', sub: 'alice', iss: 'http://127.0.0.1:4000' });
+    expect(s).toMatchObject({ idpSid: 'op-sid-1', sub: 'alice', iss: 'http://127.0.0.1:4000', createdAt: now });
+    const jar = browserJar(cookies.write(new CookieJar(''), s));
+    expect(cookies.read(jar)).toEqual({ status: 'ok', value: s });
+    // The proxy opens only the csrf and at cookies: the csrf cookie alone carries them.
+    const csrf = cookies.open(jar, 'csrf');
+    expect(csrf.status === 'ok' && csrf.value).toMatchObject({ d: 'op-sid-1', u: 'alice', n: 'http://127.0.0.1:4000', c: now });
+  });
+
+  it('still opens a csrf cookie sealed before the principal and creation time were recorded', () => {
+    const s = newSession();
+    const jar = browserJar(cookies.write(new CookieJar(''), s));
+    const legacyCsrf = cookies.codec.seal('csrf', JSON.stringify({ s: s.sid, v: s.csrf, x: s.expiresAt }), s.expiresAt);
+    const read = cookies.read(new CookieJar(header(jar).replace(/__Host-th-csrf=[^;]+/, `__Host-th-csrf=${legacyCsrf}`)));
+    expect(read.status).toBe('ok');
+    if (read.status !== 'ok') return;
+    expect(read.value.csrf).toBe(s.csrf);
+    expect(read.value.createdAt).toBeUndefined();
+    expect(read.value.idpSid).toBeUndefined();
+    expect(read.value.sub).toBeUndefined();
+  });
+
   it('still reads an access-token cookie written before the issue time was recorded', () => {
     const s = newSession('older-token');
     const jar = browserJar(cookies.write(new CookieJar(''), s));

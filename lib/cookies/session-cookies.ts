@@ -27,20 +27,47 @@ export interface SessionTokens {
   idToken?: string;
 }
 
-export interface Session extends SessionTokens {
+/**
+ * Who the session belongs to at the identity server, from the validated ID token: what back-channel
+ * logout (OIDC Back-Channel Logout 1.0 §2.4) names a session by. Absent in cookies sealed before it was recorded.
+ */
+export interface SessionPrincipal {
+  /** The ID token's `sid`: the identity server's session (OIDC Front-Channel Logout 1.0 §3). */
+  idpSid?: string;
+  sub?: string;
+  iss?: string;
+}
+
+export interface Session extends SessionTokens, SessionPrincipal {
   sid: string;
   csrf: string;
   /** Absolute end of the session (SESSION_MAX_AGE_SECONDS after login), unix seconds. */
   expiresAt: number;
+  /** When the session began (login), unix seconds: a subject-wide logout ends sessions older than its `iat`. */
+  createdAt?: number;
 }
 
 /** Outcome of reading one cookie: absent, present but unusable, or its record. */
 export type Opened<T> = { status: 'absent' } | { status: 'invalid' } | { status: 'ok'; value: T };
 
-/** s: session id, v: value, x: expiry of the value (at: token expiry; csrf: session end), i: at's issue time. */
-interface Record { s: string; v: string; x?: number; i?: number }
+/**
+ * s: session id, v: value, x: expiry of the value (at: token expiry; csrf: session end), i: at's issue time.
+ * Only in the csrf cookie (opened on every agent and /api request, so the revocation check needs no other):
+ * d: the identity server's sid, u: sub, n: iss, c: the session's creation time.
+ */
+interface Record { s: string; v: string; x?: number; i?: number; d?: string; u?: string; n?: string; c?: number }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** The principal and creation time recorded in a csrf cookie's record; only the fields it holds. */
+export function principalOf(rec: Readonly<Record>): SessionPrincipal & { createdAt?: number } {
+  const out: SessionPrincipal & { createdAt?: number } = {};
+  if (typeof rec.d === 'string') out.idpSid = rec.d;
+  if (typeof rec.u === 'string') out.sub = rec.u;
+  if (typeof rec.n === 'string') out.iss = rec.n;
+  if (typeof rec.c === 'number') out.createdAt = rec.c;
+  return out;
+}
 
 /** `__Host-` needs Secure and Path=/ (RFC 6265bis §4.1.3.2); used whenever Secure is. */
 export function cookieBaseName(config: Pick<Config, 'cookiePrefix' | 'secureCookies'>, kind: string): string {
@@ -128,14 +155,17 @@ export class SessionCookies {
       ...(at.status === 'ok' && typeof at.value.i === 'number' ? { accessTokenIssuedAt: at.value.i } : {}),
       refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
       idToken: id.status === 'ok' ? id.value.v : undefined,
+      ...principalOf(csrf.value),
     };
     return { status: 'ok', value };
   }
 
   /** A new session after login: fresh id and CSRF token (OWASP CSRF cheat sheet: per-session token). */
-  create(tokens: SessionTokens, now = nowSeconds()): Session {
+  create(tokens: SessionTokens, now = nowSeconds(), principal: SessionPrincipal = {}): Session {
     return {
       ...tokens,
+      ...principal,
+      createdAt: now,
       sid: randomBytes(16).toString('base64url'),
       csrf: randomBytes(32).toString('base64url'),
       expiresAt: now + this.config.sessionMaxAgeSeconds,
@@ -146,18 +176,20 @@ export class SessionCookies {
   write(jar: CookieJar, session: Session, now = nowSeconds()): string[] {
     const maxAge = session.expiresAt - now;
     const secure = this.config.secureCookies;
-    const put = (kind: SessionCookieKind, v: string | undefined, x?: number, i?: number): string[] => {
+    const put = (kind: SessionCookieKind, v: string | undefined, x?: number, i?: number, who: Partial<Record> = {}): string[] => {
       if (v === undefined || v === '') {
         return readChunked(jar, this.names[kind]) === undefined ? [] : clearChunked(jar, this.names[kind], secure);
       }
-      const sealed = this.codec.seal(kind, JSON.stringify({ s: session.sid, v, x, i } satisfies Record), session.expiresAt);
+      const sealed = this.codec.seal(kind, JSON.stringify({ s: session.sid, v, x, i, ...who } satisfies Record), session.expiresAt);
       return writeChunked(jar, this.names[kind], sealed, secure, maxAge);
     };
     return [
       ...put('at', session.accessToken, session.accessTokenExpiresAt, session.accessTokenIssuedAt),
       ...put('rt', session.refreshToken),
       ...put('id', session.idToken),
-      ...put('csrf', session.csrf, session.expiresAt),
+      ...put('csrf', session.csrf, session.expiresAt, undefined, {
+        d: session.idpSid, u: session.sub, n: session.iss, c: session.createdAt,
+      }),
     ];
   }
 

@@ -7,6 +7,7 @@ import { CookieJar } from '../cookies/cookie-jar';
 import { SessionCookies, type Session } from '../cookies/session-cookies';
 import { badRequest, ThError, toErrorResponse, unauthorized } from '../errors';
 import { log } from '../log';
+import { assertNotRevoked } from '../revocation/revoked-session';
 import { assertCsrf, assertTrustedOrigin } from '../security/request-guards';
 
 export interface AgentContext {
@@ -27,6 +28,11 @@ export interface GuardPolicy {
   csrf?: boolean;
   /** Require a readable session; otherwise 401 unauthorized_request. */
   session?: boolean;
+  /**
+   * Called by the identity server, not by the SPA (back-channel logout): no origin check, no
+   * cookies, and the handler reads its own (form) body.
+   */
+  serverToServer?: boolean;
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
@@ -51,7 +57,11 @@ async function readJsonBody(request: Request): Promise<unknown> {
  */
 export function requireSession(jar: CookieJar, cookies: SessionCookies): Session {
   const read = cookies.read(jar);
-  if (read.status === 'ok') return read.value;
+  if (read.status === 'ok') {
+    // Contract §7: an ended session (logout, back-channel logout) is refused with its cookies cleared.
+    assertNotRevoked(read.value, () => cookies.clear(jar));
+    return read.value;
+  }
   if (read.status === 'absent') throw unauthorized('No session');
   throw new ThError('unauthorized_request', 'The session cookies are invalid', { headers: setCookieHeaders(cookies.clear(jar)) });
 }
@@ -62,6 +72,11 @@ async function runGuarded(request: Request, handler: AgentHandler, policy: Guard
   const config = getConfig();
   const path = new URL(request.url).pathname;
   try {
+    if (policy.serverToServer) {
+      const response = await handler({ request, config, jar: new CookieJar(null), cookies: new SessionCookies(config), body: undefined });
+      response.headers.set('cache-control', 'no-store');
+      return response;
+    }
     try {
       assertTrustedOrigin(request.headers, request.method, config.publicOrigin);
     } catch (err) {

@@ -2,6 +2,8 @@
 // response for a pending transaction; otherwise reports the current session (Curity contract).
 import { jsonResponse, badRequest, FrontChannelError, ThError } from '../errors';
 import { log } from '../log';
+import type { SessionPrincipal } from '../cookies/session-cookies';
+import { decodeIdTokenClaims } from '../oidc/id-token-claims';
 import { redeemAuthorizationCode } from '../oidc/token-requests';
 import { setCookieHeaders, type AgentContext } from './agent-route';
 import { clearLoginTransaction, readLoginTransaction } from './login-transaction';
@@ -39,7 +41,7 @@ export async function endLogin(ctx: AgentContext): Promise<Response> {
       if (v !== null) responseParams.set(name, v);
     }
     const tokens = await redeemAuthorizationCode(config.oidc, responseParams, transaction);
-    const session = cookies.create(tokens);
+    const session = cookies.create(tokens, undefined, principalOf(tokens.idToken));
     log('info', 'login_completed', { sid: session.sid });
     return jsonResponse(200, describeSession(session, true), [...setCookieHeaders(cookies.write(jar, session)), ...clearTransaction]);
   } catch (err) {
@@ -49,4 +51,11 @@ export async function endLogin(ctx: AgentContext): Promise<Response> {
     if (err instanceof ThError) throw new ThError(err.code, err.message, { cause: err.cause, headers: [...err.headers, ...clearTransaction] });
     throw new ThError('server_error', 'The server could not complete the request', { cause: err, headers: clearTransaction });
   }
+}
+
+/** What back-channel logout names the session by (§7), from the ID token just validated. */
+function principalOf(idToken: string | undefined): SessionPrincipal {
+  if (!idToken) return {};
+  const claims = decodeIdTokenClaims(idToken);
+  return { iss: claims.iss, sub: claims.sub, ...(typeof claims.sid === 'string' ? { idpSid: claims.sid } : {}) };
 }

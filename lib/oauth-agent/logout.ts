@@ -3,10 +3,15 @@
 import { describeCause, jsonResponse } from '../errors';
 import { log } from '../log';
 import { buildEndSessionUrl, revokeRefreshToken } from '../oidc/token-requests';
+import { getSessionDenylist } from '../revocation/default-denylist';
 import { setCookieHeaders, type AgentContext } from './agent-route';
 
 export async function logout({ session, cookies, jar, config }: AgentContext): Promise<Response> {
   const clear = setCookieHeaders(cookies.clear(jar));
+  // Contract §7: a copy of these cookies replayed after logout is refused (until they would expire anyway).
+  try { await getSessionDenylist().revoke({ kind: 'session', sid: session!.sid }, session!.expiresAt); } catch (err) {
+    log('warn', 'session_denylist_failed', describeCause(err));
+  }
   let revoked = false;
   if (session!.refreshToken) {
     // RFC 7009: revocation is best effort; an unreachable identity server must not keep the user logged in.

@@ -177,3 +177,22 @@ describe('filterUpstreamResponseHeaders', () => {
     expect(out).toEqual({ 'x-ok': 'fine', 'cache-control': 'no-store' });
   });
 });
+
+describe('planForward: revoked sessions (contract §7)', () => {
+  it('refuses a session on the denylist with 401 session_expired, clearing every session cookie; others pass', async () => {
+    const { getSessionDenylist } = await import('../revocation/default-denylist');
+    const session = cookies.create({ accessToken: 'revoked-token', accessTokenExpiresAt: now + 300, refreshToken: 'rt' }, now,
+      { idpSid: 'op-sid-revoked', sub: 'mallory', iss: 'http://127.0.0.1:4000' });
+    const cookie = cookies.write(new CookieJar(''), session, now).map((l) => l.split(';')[0]).join('; ');
+    const request = () => req('/api/orders/1', { cookie });
+    expect(planForward(request(), config, cookies).session.idpSid).toBe('op-sid-revoked');
+
+    await getSessionDenylist().revoke({ kind: 'idp-session', iss: 'http://127.0.0.1:4000', idpSid: 'op-sid-revoked' }, now + 600);
+    let thrown: unknown;
+    try { planForward(request(), config, cookies); } catch (err) { thrown = err; }
+    expect(thrown instanceof ThError && thrown.code).toBe('session_expired');
+    const cleared = (thrown as ThError).headers.filter(([k, v]) => k === 'set-cookie' && /Max-Age=0/.test(v)).map(([, v]) => v.split('=')[0]);
+    expect(cleared.sort()).toEqual(['__Host-th-at', '__Host-th-csrf', '__Host-th-id', '__Host-th-rt']);
+    expect(planForward(req('/api/orders/1'), config, cookies).session.sid).not.toBe(session.sid);
+  });
+});

@@ -4,7 +4,8 @@
 import type { ApiRoute, Config } from '../config';
 import { unauthorized } from '../errors';
 import { CookieJar } from '../cookies/cookie-jar';
-import { SessionCookies, nowSeconds } from '../cookies/session-cookies';
+import { SessionCookies, nowSeconds, principalOf, type SessionPrincipal } from '../cookies/session-cookies';
+import { assertNotRevoked } from '../revocation/revoked-session';
 import { assertCsrf, assertTrustedOrigin, csrfHeaderName, isSafeMethod } from '../security/request-guards';
 import { assertSafeApiPath, matchApiRoute, splitRequestTarget } from './api-path';
 import { buildUpstreamHeaders, type RequestHeaders } from './request-headers';
@@ -20,7 +21,7 @@ export interface ProxyRequest {
   upgrade?: boolean;
 }
 
-export interface ProxySession {
+export interface ProxySession extends SessionPrincipal {
   sid: string;
   /** The session's CSRF token (kept when the session's cookies are rewritten after a refresh). */
   csrf: string;
@@ -31,6 +32,8 @@ export interface ProxySession {
   accessTokenExpiresAt: number;
   /** Unix seconds; absent in cookies written before it was recorded. */
   accessTokenIssuedAt?: number;
+  /** Unix seconds; absent in cookies written before it was recorded. */
+  createdAt?: number;
 }
 
 export interface ForwardPlan {
@@ -92,11 +95,15 @@ function openProxySession(headers: RequestHeaders, cookies: SessionCookies): Pro
   if (csrf.status !== 'ok') throw unauthorized('No valid session');
   const at = cookies.open(jar, 'at', csrf.value.s);
   if (at.status !== 'ok' || !at.value.v) throw unauthorized('No valid session');
-  return {
+  const session: ProxySession = {
     sid: csrf.value.s, csrf: csrf.value.v, expiresAt: csrf.value.x ?? 0,
     accessToken: at.value.v, accessTokenExpiresAt: at.value.x ?? 0,
     ...(typeof at.value.i === 'number' ? { accessTokenIssuedAt: at.value.i } : {}),
+    ...principalOf(csrf.value),
   };
+  // Contract §7: an ended session never reaches an upstream, and its refresh token is never redeemed.
+  assertNotRevoked(session, () => cookies.clear(jar));
+  return session;
 }
 
 /** The access token's lifetime in seconds, when its cookie recorded the issue time. */

@@ -54,6 +54,8 @@ export async function refreshBeforeForward(
     sid: current.sid, csrf: current.csrf, expiresAt: current.expiresAt,
     accessToken: current.accessToken, accessTokenExpiresAt: current.accessTokenExpiresAt,
     accessTokenIssuedAt: current.accessTokenIssuedAt,
+    // Kept in the rewritten csrf cookie, so back-channel logout still finds the session (contract §7).
+    idpSid: current.idpSid, sub: current.sub, iss: current.iss, createdAt: current.createdAt,
     refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
     idToken: id.status === 'ok' ? id.value.v : undefined,
   };
@@ -83,6 +85,7 @@ export async function refreshBeforeForward(
         sid: refreshed.sid, csrf: refreshed.csrf, expiresAt: refreshed.expiresAt,
         accessToken: refreshed.accessToken, accessTokenExpiresAt: refreshed.accessTokenExpiresAt,
         accessTokenIssuedAt: refreshed.accessTokenIssuedAt,
+        idpSid: refreshed.idpSid, sub: refreshed.sub, iss: refreshed.iss, createdAt: refreshed.createdAt,
       },
       needsRefresh: false,
     },

@@ -26,6 +26,9 @@ async function showSignedIn(claims) {
     dd.textContent = typeof claims[name] === 'number' && name !== 'sub' ? `${claims[name]} (${new Date(claims[name] * 1000).toISOString()})` : String(claims[name]);
     list.append(dt, dd);
   }
+  // The local identity server's end-session page (oidc-provider's path): signing out there ends
+  // every application's session, this one included, by back-channel logout (README).
+  if (typeof claims.iss === 'string') $('sign-out-everywhere').href = new URL('/session/end', claims.iss).href;
   const user = await th.getUserInfo();
   $('user-name').textContent = user.name ?? user.preferred_username ?? user.sub;
 }
@@ -64,11 +67,30 @@ th.on('logout', () => showSignedOut('You signed out (in this or another tab).'))
 th.on('session_expired', () => showSignedOut('Your session has ended. Please sign in again.'));
 th.on('login', ({ source }) => { if (source === 'other-tab') th.getClaims().then(showSignedIn, showError); });
 
+// Back from another tab or window (e.g. "Sign out everywhere" at the identity server): is the
+// session still there? A session ended by back-channel logout answers 401 session_expired.
+async function recheckSession() {
+  if (!th.isLoggedIn) return;
+  try {
+    const { isLoggedIn } = await th.session();
+    if (!isLoggedIn) showSignedOut();
+  } catch (err) {
+    if (err instanceof TokenHandlerError && err.status === 401) showSignedOut('Your session was ended at the identity server. Please sign in again.');
+    else showError(err);
+  }
+}
+window.addEventListener('focus', () => { void recheckSession(); });
+document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') void recheckSession(); });
+
 const returningFromLogin = new URLSearchParams(location.search).has('state');
 try {
   const { isLoggedIn, claims } = await th.onPageLoad();
   if (isLoggedIn) await showSignedIn(claims ?? {}); else showSignedOut();
 } catch (err) {
-  showSignedOut(returningFromLogin ? 'Sign-in did not complete.' : 'Could not check your session.');
-  showError(err);
+  // An ended session (logout elsewhere, back-channel logout) answers 401 session_expired once, with its cookies cleared.
+  if (err instanceof TokenHandlerError && err.code === 'session_expired') showSignedOut('Your session has ended. Please sign in again.');
+  else {
+    showSignedOut(returningFromLogin ? 'Sign-in did not complete.' : 'Could not check your session.');
+    showError(err);
+  }
 }
