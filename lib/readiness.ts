@@ -3,9 +3,13 @@
 // from a load balancer do not turn into a stream of requests to the identity server.
 import { log } from './log';
 import { describeCause } from './errors';
+import type { ParMode } from './config';
+import { meetsPushedAuthorizationPolicy } from './oidc/pushed-authorization';
 
 export interface ReadinessOptions {
   issuer: string;
+  /** OIDC_PAR: `always` needs a PAR endpoint in the metadata (contract §10). */
+  par?: ParMode;
   fetch?: typeof fetch;
   timeoutMs?: number;
   cacheMs?: number;
@@ -41,10 +45,14 @@ export async function checkIdentityServerReady(opts: ReadinessOptions): Promise<
       log('warn', 'readiness_failed', { reason: 'discovery_status', upstreamStatus: res.status });
       return false;
     }
-    const metadata = (await res.json()) as { issuer?: unknown };
+    const metadata = (await res.json()) as { issuer?: unknown; pushed_authorization_request_endpoint?: unknown };
     // OIDC Discovery §4.3: a mismatched issuer means we talk to the wrong server (or a mix-up attacker).
     if (metadata.issuer !== opts.issuer) {
       log('warn', 'readiness_failed', { reason: 'issuer_mismatch' });
+      return false;
+    }
+    if (!meetsPushedAuthorizationPolicy(metadata, opts.par ?? 'auto')) {
+      log('warn', 'readiness_failed', { reason: 'no_pushed_authorization_endpoint' });
       return false;
     }
     okUntil.set(opts.issuer, now() + (opts.cacheMs ?? DEFAULT_CACHE_MS));

@@ -6,6 +6,6 @@ import { checkIdentityServerReady } from '../../lib/readiness';
 export const dynamic = 'force-dynamic';
 
 export async function GET(): Promise<Response> {
-  const ready = await checkIdentityServerReady({ issuer: getConfig().oidc.issuer });
+  const ready = await checkIdentityServerReady({ issuer: getConfig().oidc.issuer, par: getConfig().oidc.par });
   return Response.json({ status: ready ? 'ready' : 'not_ready' }, { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } });
 }

@@ -52,7 +52,7 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
   const config = deps.config ?? getConfig();
   const coordinator = deps.coordinator ?? defaultRefreshCoordinator();
   const successors = deps.successors ?? defaultSuccessorStore();
-  const grant = deps.grant ?? ((rt: string, id: string | undefined) => refreshAccessToken(config.oidc, rt, id));
+  const grant = deps.grant ?? ((rt: string, id: string | undefined) => refreshAccessToken(config.oidc, rt, id, undefined, session.dpopKey));
   const key = refreshTokenKey(refreshToken);
 
   const remembered = await successors.get(key);
