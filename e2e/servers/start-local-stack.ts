@@ -15,6 +15,12 @@ export interface LocalStackOptions {
   refreshTokenTtl?: number;
   clientAuthMethod?: IdentityServerOptions['clientAuthMethod'];
   clientJwks?: IdentityServerOptions['clientJwks'];
+  /** Identity server without PAR (`false`), demanding DPoP nonces, or in its FAPI 2.0 profile. */
+  par?: boolean;
+  dpopNonce?: boolean;
+  fapi2?: boolean;
+  /** The sample API demands a DPoP nonce (RFC 9449 §9). */
+  apiDpopNonce?: boolean;
 }
 
 export interface LocalStack {
@@ -56,6 +62,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     host: opts.host,
     port: opts.apiPort ?? envPort('API_PORT', 4001),
     issuer: () => issuer,
+    dpopNonce: opts.apiDpopNonce,
   });
   let identity: IdentityServer;
   try {
@@ -68,6 +75,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       clientAuthMethod: opts.clientAuthMethod,
       clientJwks: opts.clientJwks,
       apiAudience: api.url,
+      par: opts.par,
+      dpopNonce: opts.dpopNonce,
+      fapi2: opts.fapi2,
     });
   } catch (err) {
     await api.close();
