@@ -173,6 +173,8 @@ export class SessionCookies {
 
   /** Removal lines for every session cookie and chunk, with the exact name and path they were set with. */
   clear(jar: CookieJar): string[] {
-    return SESSION_COOKIE_KINDS.flatMap((k) => clearChunked(jar, this.names[k], this.config.secureCookies));
+    return SESSION_COOKIE_KINDS.flatMap((k) => (k === 'dpop' && readChunked(jar, this.names[k]) === undefined
+      ? [] // only DPoP sessions have one: the others' removal lines stay as they were
+      : clearChunked(jar, this.names[k], this.config.secureCookies)));
   }
 }
