@@ -27,6 +27,8 @@ describe('loadConfig', () => {
     expect(c.publicOrigin).toBe('https://www.example.com');
     expect(c.secureCookies).toBe(true);
     expect(c.oidc.tokenAuthMethod).toBe('client_secret_basic');
+    expect(c.oidc.par).toBe('auto');
+    expect(c.oidc.dpop).toBe(false);
     expect(c.oidc.scope).toBe('openid profile offline_access');
     expect(c.oidc.redirectUri).toBe('https://www.example.com/');
     expect(c.oidc.postLogoutRedirectUri).toBe('https://www.example.com/');
@@ -76,6 +78,8 @@ describe('loadConfig', () => {
     ['OIDC_ISSUER', 'login.example.com'],
     ['OIDC_ISSUER', 'https://login.example.com/?x=1'],
     ['OIDC_TOKEN_AUTH_METHOD', 'client_secret_jwt'],
+    ['OIDC_PAR', 'sometimes'],
+    ['OIDC_DPOP', 'yes'],
     ['OIDC_SCOPE', 'profile email'],
     ['OIDC_REDIRECT_PATH', 'https://evil.example/'],
     ['OIDC_REDIRECT_PATH', '//evil.example/'],

@@ -2,6 +2,7 @@
 // for process.env. Every problem is collected and reported at once, naming the variable.
 
 export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type ParMode = 'auto' | 'always' | 'never';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface ApiRoute {
@@ -24,6 +25,10 @@ export interface Config {
     readonly scope: string;
     readonly redirectUri: string;
     readonly postLogoutRedirectUri: string;
+    /** OIDC_PAR: push the authorization request (RFC 9126) when advertised (`auto`), always, or never. */
+    readonly par: ParMode;
+    /** OIDC_DPOP: sender-constrained tokens (RFC 9449), one key pair per session. */
+    readonly dpop: boolean;
   };
   readonly cookiePrefix: string;
   /** The first key encrypts; every key decrypts (rotation). */
@@ -69,6 +74,8 @@ const EXAMPLES: Record<string, string> = {
   OIDC_TOKEN_AUTH_METHOD: 'OIDC_TOKEN_AUTH_METHOD=client_secret_basic',
   OIDC_CLIENT_PRIVATE_KEY: 'OIDC_CLIENT_PRIVATE_KEY="-----BEGIN PRIVATE KEY-----\\n..." or a private JWK as JSON',
   OIDC_SCOPE: 'OIDC_SCOPE="openid profile offline_access"',
+  OIDC_PAR: 'OIDC_PAR=auto',
+  OIDC_DPOP: 'OIDC_DPOP=false',
   OIDC_REDIRECT_PATH: 'OIDC_REDIRECT_PATH=/',
   OIDC_POST_LOGOUT_REDIRECT_PATH: 'OIDC_POST_LOGOUT_REDIRECT_PATH=/',
   COOKIE_PREFIX: 'COOKIE_PREFIX=th',
@@ -114,6 +121,9 @@ export function loadConfig(env: Env): Config {
   const scope = text('OIDC_SCOPE') ?? 'openid profile offline_access';
   if (!scope.split(/\s+/).includes('openid')) bad('OIDC_SCOPE', 'must include "openid"');
 
+  const par = oneOf(text('OIDC_PAR') ?? 'auto', ['auto', 'always', 'never'] as const, 'OIDC_PAR', bad);
+  const dpop = oneOf(text('OIDC_DPOP') ?? 'false', ['true', 'false'] as const, 'OIDC_DPOP', bad) === 'true';
+
   const redirectPath = parsePath('OIDC_REDIRECT_PATH', text('OIDC_REDIRECT_PATH') ?? '/', bad);
   const logoutPath = parsePath('OIDC_POST_LOGOUT_REDIRECT_PATH', text('OIDC_POST_LOGOUT_REDIRECT_PATH') ?? '/', bad);
 
@@ -141,7 +151,7 @@ export function loadConfig(env: Env): Config {
   const sessionStore = parseSessionStore(text('SESSION_STORE_URL'), text('SESSION_STORE_PREFIX'), bad);
 
   if (problems.length > 0 || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
-    || !tokenAuthMethod || !redirectPath || !logoutPath || !logLevel) {
+    || !tokenAuthMethod || !par || !redirectPath || !logoutPath || !logLevel) {
     throw new ConfigError(problems);
   }
   const origin = new URL(publicOrigin);
@@ -152,6 +162,7 @@ export function loadConfig(env: Env): Config {
       issuer, clientId, clientSecret, tokenAuthMethod, clientPrivateKey, scope,
       redirectUri: new URL(redirectPath, publicOrigin).href,
       postLogoutRedirectUri: new URL(logoutPath, publicOrigin).href,
+      par, dpop,
     }),
     cookiePrefix,
     cookieKeys: Object.freeze(cookieKeys),

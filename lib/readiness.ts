@@ -4,9 +4,13 @@
 // and only a change of state is logged, not every probe.
 import { log } from './log';
 import { describeCause } from './errors';
+import type { ParMode } from './config';
+import { meetsPushedAuthorizationPolicy } from './oidc/pushed-authorization';
 
 export interface ReadinessOptions {
   issuer: string;
+  /** OIDC_PAR: `always` needs a PAR endpoint in the metadata (contract §10). */
+  par?: ParMode;
   fetch?: typeof fetch;
   timeoutMs?: number;
   cacheMs?: number;
@@ -63,9 +67,11 @@ async function fetchDiscovery(opts: ReadinessOptions): Promise<Record<string, un
       signal: AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
     });
     if (!res.ok) return { reason: 'discovery_status', upstreamStatus: res.status };
-    const metadata = (await res.json()) as { issuer?: unknown };
+    const metadata = (await res.json()) as { issuer?: unknown; pushed_authorization_request_endpoint?: unknown };
     // OIDC Discovery §4.3: a mismatched issuer means we talk to the wrong server (or a mix-up attacker).
     if (metadata.issuer !== opts.issuer) return { reason: 'issuer_mismatch' };
+    // RFC 9126 §5 / contract §10: OIDC_PAR=always cannot log anyone in without a PAR endpoint.
+    if (!meetsPushedAuthorizationPolicy(metadata, opts.par ?? 'auto')) return { reason: 'no_pushed_authorization_endpoint' };
     return undefined;
   } catch (err) {
     return { reason: 'discovery_unreachable', ...describeCause(err) };

@@ -11,6 +11,7 @@ import { badRequest, toErrorResponse } from '../lib/errors';
 import { isLogged, log } from '../lib/log';
 import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
 import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
+import { planWithDpopNonce } from '../lib/oauth-proxy/upstream-authorization';
 import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
 import { BodyTooLargeError, payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
 import { NodeRequestHeaders } from './node-request-headers';
@@ -32,6 +33,8 @@ interface Exchange {
   cookie?: string;
   /** A 401 invalid_token may be answered by one refresh and one retry (GET/HEAD without a body). */
   retryable?: boolean;
+  /** RFC 9449 §9: a DPoP nonce challenge may be answered by one retry (requests without a body only). */
+  nonceRetryable?: boolean;
 }
 
 // The exchange rides on the request itself rather than in a WeakMap: a WeakMap entry lives until a
@@ -91,6 +94,7 @@ export class ApiProxy {
     const ex: Exchange = {
       plan, res, setCookies, cookie: req.headers.cookie,
       retryable: mayRetryAfterRefresh(req.method ?? 'GET', hasBody, setCookies.length > 0),
+      nonceRetryable: !hasBody,
     };
     (req as WithExchange)[EXCHANGE] = ex;
     const started = isLogged('debug') ? performance.now() : undefined; // no clock read or log fields when unlogged
@@ -196,6 +200,12 @@ export class ApiProxy {
     if (ex.res.destroyed) return;
     ex.plan = again.plan;
     ex.setCookies = again.setCookies;
+    this.sendAgain(req, ex);
+  }
+
+  /** The same bodiless request once more, with `ex.plan`'s headers. */
+  private sendAgain(req: IncomingMessage, ex: Exchange): void {
+    if (ex.res.destroyed) return;
     ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
     const retry = requestUpstreamAgain(ex.plan, req.method ?? 'GET', this.agentFor(ex.plan.upstreamUrl));
     ex.proxyReq = retry;
@@ -215,6 +225,14 @@ export class ApiProxy {
       const ex = exchangeOf(req);
       if (!ex) { proxyRes.destroy(); res.destroy(); return; }
       clearTimeout(ex.timer);
+      const withNonce = planWithDpopNonce(ex.plan, proxyRes.statusCode ?? 0, proxyRes.headers['www-authenticate'], proxyRes.headers['dpop-nonce']);
+      if (withNonce && ex.nonceRetryable) {
+        ex.nonceRetryable = false;
+        proxyRes.resume(); // drain the challenge so its connection goes back to the pool
+        ex.plan = withNonce;
+        this.sendAgain(req, ex);
+        return;
+      }
       if (ex.retryable && upstreamRejectedToken(proxyRes.statusCode ?? 0, proxyRes.headers['www-authenticate'])) {
         ex.retryable = false;
         void this.retryAfterRefresh(req, ex, proxyRes);

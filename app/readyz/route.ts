@@ -9,7 +9,10 @@ export const dynamic = 'force-dynamic';
 
 export async function GET(): Promise<Response> {
   const config = getConfig();
-  const [ready, store] = await Promise.all([checkIdentityServerReady({ issuer: config.oidc.issuer }), sessionStoreState(config)]);
+  const [ready, store] = await Promise.all([
+    checkIdentityServerReady({ issuer: config.oidc.issuer, par: config.oidc.par }),
+    sessionStoreState(config),
+  ]);
   return Response.json(
     { status: ready ? 'ready' : 'not_ready', store },
     { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },

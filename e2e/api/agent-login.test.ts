@@ -9,7 +9,9 @@ import type { Transport } from '../harness/start-bff';
 import { callAgent, clearedNames, idpEvents, openSession, refreshGrants, SESSION_COOKIES } from './agent-test-helpers';
 
 let stack: Stack;
-beforeAll(async () => { stack = await startStack({ transports: ['node', 'next'] }); });
+// This suite reads the classic authorization request URL (its parameters, its state), so it runs with
+// OIDC_PAR=never; logins with PAR (the default against the local identity server) are e2e/api/par.test.ts.
+beforeAll(async () => { stack = await startStack({ transports: ['node', 'next'], bffEnv: { OIDC_PAR: 'never' } }); });
 afterAll(async () => { await stack?.close(); });
 
 describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s transport)', (transport) => {

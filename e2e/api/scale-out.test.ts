@@ -73,9 +73,10 @@ describe('two instances behind one origin', () => {
     const start = await send(b, '/oauth-agent/login/start', '', { method: 'POST', body: {} });
     expect(start.status).toBe(200);
     const { authorizationRequestUrl } = await start.json() as { authorizationRequestUrl: string };
-    expect(new URL(authorizationRequestUrl).searchParams.get('redirect_uri')).toBe(`${a.origin}/`);
     const cookies = applySetCookies('', start.headers.getSetCookie());
     const pageUrl = await loginAtIdentityServer(authorizationRequestUrl, 'bob', new IdpCookieJar());
+    // The redirect URI (pushed with PAR, so not in the URL) is the shared PUBLIC_ORIGIN's.
+    expect(`${new URL(pageUrl).origin}${new URL(pageUrl).pathname}`).toBe(`${a.origin}/`);
     const end = await send(a, '/oauth-agent/login/end', cookies, { method: 'POST', body: { pageUrl } });
     expect(end.status).toBe(200);
     expect(await end.json()).toMatchObject({ handled: true, isLoggedIn: true });

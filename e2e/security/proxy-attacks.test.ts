@@ -5,6 +5,7 @@
 // log, a body witness upstream, and a TCP listener nobody may connect to.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LoginResult } from '../harness/login-through-bff';
+import { CookieJar as IdpCookieJar, loginAtIdentityServer } from '../servers/drive-login';
 import type { Transport } from '../harness/start-bff';
 import { startBodyWitness, type BodyWitness } from './body-witness';
 import { exchange, startConnectionCanary, upload } from './raw-socket';
@@ -160,7 +161,10 @@ describe.each(TRANSPORTS)('proxy attacks (%s transport)', (transport: Transport)
     expect(start.status).toBe(200);
     const authz = new URL(start.json<{ authorizationRequestUrl: string }>().authorizationRequestUrl);
     expect(authz.origin).toBe(s.stack.local.issuer);
-    expect(authz.searchParams.get('redirect_uri')).toBe(`${bff().origin}/`);
+    // With PAR (the local identity server offers it) redirect_uri travels in the pushed request: where
+    // the identity server sends the browser back is the witness, classic URL or not.
+    const back = new URL(await loginAtIdentityServer(authz.href, 'alice', new IdpCookieJar()));
+    expect(`${back.origin}${back.pathname}`).toBe(`${bff().origin}/`);
     const end = await raw('/oauth-agent/login/end', {
       method: 'POST', body: JSON.stringify({ pageUrl: 'https://evil.example/?code=x&state=y' }),
       headers: { origin: bff().origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json', ...spoof },

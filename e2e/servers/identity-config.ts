@@ -27,6 +27,15 @@ export interface ProviderConfigOptions {
   clientJwks?: JSONWebKeySet;
   apiAudience: string;
   rotateRefreshTokens: boolean;
+  /** RFC 9126 PAR endpoint advertised (default true); false starts an identity server without PAR. */
+  par?: boolean;
+  /** RFC 9449 §8: every DPoP proof at this server must carry its nonce (default false). */
+  dpopNonce?: boolean;
+  /**
+   * FAPI 2.0 Security Profile (oidc-provider features.fapi '2.0'): PAR required, DPoP-bound access
+   * tokens required for the client, ES256 ID tokens, `iss` in the authorization response.
+   */
+  fapi2?: boolean;
   jwtCustomizer: (ctx: unknown, token: never, jwt: never) => Promise<void>;
 }
 
@@ -81,10 +90,12 @@ export function buildProviderConfiguration(o: ProviderConfigOptions, privateJwks
     post_logout_redirect_uris: redirectUris,
     scope: SCOPES.join(' '),
     token_endpoint_auth_method: o.clientAuthMethod,
-    id_token_signed_response_alg: ID_TOKEN_ALG,
     // Contract §5/§7: back-channel logout to the BFF, with `sid` in every logout token.
     backchannel_logout_uri: new URL('/oauth-agent/backchannel-logout', o.backchannelLogoutOrigin ?? o.bffOrigins[0]).href,
     backchannel_logout_session_required: true,
+    id_token_signed_response_alg: o.fapi2 ? ACCESS_TOKEN_ALG : ID_TOKEN_ALG,
+    // RFC 9449 §5.2: this client's access tokens must be DPoP-bound.
+    ...(o.fapi2 ? { dpop_bound_access_tokens: true, require_pushed_authorization_requests: true } : {}),
   };
   if (o.clientAuthMethod === 'private_key_jwt') {
     if (!o.clientJwks) throw new Error('clientAuthMethod private_key_jwt needs clientJwks (public JWKS)');
@@ -140,6 +151,14 @@ export function buildProviderConfiguration(o: ProviderConfigOptions, privateJwks
     features: {
       backchannelLogout: { enabled: true },
       devInteractions: { enabled: false },
+      // RFC 9126: advertised unless a test starts an identity server without PAR.
+      pushedAuthorizationRequests: { enabled: o.par ?? true, requirePushedAuthorizationRequests: o.fapi2 ?? false },
+      // RFC 9449: DPoP-bound tokens (cnf.jkt in the JWT access tokens), optionally demanding nonces.
+      dPoP: {
+        enabled: true,
+        ...(o.dpopNonce ? { nonceSecret: randomBytes(32), requireNonce: () => true } : {}),
+      },
+      ...(o.fapi2 ? { fapi: { enabled: true, profile: '2.0' } } : {}),
       revocation: {
         enabled: true,
         // RFC 7009 §2.1: a client may revoke only its own tokens.

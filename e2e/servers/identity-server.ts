@@ -22,6 +22,12 @@ export interface IdentityServerOptions {
   apiAudience?: string;
   /** Issue a new refresh token at every refresh (default, like Curity/Okta) or keep the first (like many IdPs). */
   rotateRefreshTokens?: boolean;
+  /** RFC 9126: advertise the PAR endpoint (default true). */
+  par?: boolean;
+  /** RFC 9449 §8: demand a DPoP nonce on every proof. */
+  dpopNonce?: boolean;
+  /** The FAPI 2.0 profile (identity-config.ts). */
+  fapi2?: boolean;
 }
 
 /** One event of the provider, recorded for tests ("exactly one refresh_token grant"). */
@@ -153,6 +159,9 @@ export async function startIdentityServer(opts: IdentityServerOptions = {}): Pro
       clientJwks: opts.clientJwks,
       rotateRefreshTokens: opts.rotateRefreshTokens ?? true,
       apiAudience: opts.apiAudience ?? 'http://127.0.0.1:4001',
+      par: opts.par,
+      dpopNonce: opts.dpopNonce,
+      fapi2: opts.fapi2,
       jwtCustomizer: jwtSupport.customizer as never,
     }, privateJwks);
     provider = new Provider(issuer, configuration as any);

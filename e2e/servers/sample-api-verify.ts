@@ -1,4 +1,5 @@
-// Bearer JWT verification for the sample API (RFC 6750 + RFC 9068 access tokens), with jose.
+// Access-token verification for the sample API (RFC 6750 + RFC 9068 JWTs), with jose. The token may
+// come with the Bearer or the DPoP scheme; sample-api-dpop.ts checks the proof a DPoP token needs.
 import type { IncomingMessage } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 
@@ -7,6 +8,8 @@ export interface VerifierOptions {
   audience: string | (() => string);
   algorithms: string[];
 }
+
+export interface VerifiedToken { payload: JWTPayload; token: string; scheme: 'Bearer' | 'DPoP' }
 
 export function createBearerVerifier(opts: VerifierOptions) {
   let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
@@ -25,22 +28,23 @@ export function createBearerVerifier(opts: VerifierOptions) {
     return jwks;
   }
 
-  /** The verified JWT payload, or undefined for a missing, duplicated or invalid token. */
-  return async function verifyBearer(req: IncomingMessage): Promise<JWTPayload | undefined> {
+  /** The verified JWT payload and how it came, or undefined for a missing, duplicated or invalid token. */
+  return async function verifyBearer(req: IncomingMessage): Promise<VerifiedToken | undefined> {
     const values: string[] = [];
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
       if (req.rawHeaders[i]?.toLowerCase() === 'authorization') values.push(req.rawHeaders[i + 1] ?? '');
     }
     if (values.length !== 1) return undefined; // RFC 6750: exactly one way of presenting a token
-    const token = /^Bearer ([\w.~+/-]+=*)$/i.exec(values[0] ?? '')?.[1];
-    if (!token) return undefined;
+    const match = /^(Bearer|DPoP) ([\w.~+/-]+=*)$/i.exec(values[0] ?? '');
+    const token = match?.[2];
+    if (!match || !token) return undefined;
     try {
       const { payload } = await jwtVerify(token, await keySet(), {
         issuer: issuer(),
         audience: typeof opts.audience === 'function' ? opts.audience() : opts.audience,
         algorithms: opts.algorithms,
       });
-      return payload;
+      return { payload, token, scheme: match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer' };
     } catch {
       return undefined;
     }

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { handleAuthenticated, sendJson, type HeaderMap, type RequestInfo } from './sample-api-routes';
+import { createDpopVerifier } from './sample-api-dpop';
 import { createBearerVerifier } from './sample-api-verify';
 
 export interface SampleApiOptions {
@@ -16,6 +17,8 @@ export interface SampleApiOptions {
   /** Expected `aud`; defaults to this API's own base URL (http://127.0.0.1:4001 by default). */
   audience?: string;
   algorithms?: string[];
+  /** RFC 9449 §9: DPoP proofs must carry this API's nonce (`POST /__dpop-nonce` rotates it). */
+  dpopNonce?: boolean;
 }
 
 export interface LoggedRequest extends RequestInfo { at: number }
@@ -64,6 +67,8 @@ export async function startSampleApi(opts: SampleApiOptions = {}): Promise<Sampl
     audience: () => audience as string,
     algorithms: opts.algorithms ?? ['ES256'],
   });
+  let url = '';
+  const dpop = createDpopVerifier({ baseUrl: () => url, requireNonce: opts.dpopNonce });
 
   async function onRequest(req: IncomingMessage, res: ServerResponse) {
     const info = describeRequest(req);
@@ -73,10 +78,13 @@ export async function startSampleApi(opts: SampleApiOptions = {}): Promise<Sampl
       if (req.method === 'DELETE') { log.length = 0; return sendJson(res, 204, undefined); }
       return sendJson(res, 200, log);
     }
+    if (info.path === '/__dpop-nonce' && req.method === 'POST') { req.resume(); dpop.rotateNonce(); return sendJson(res, 204, undefined); }
     record(info); // before verification: unauthenticated calls are evidence too
-    const claims = await verify(req);
-    if (!claims) { req.resume(); return sendJson(res, 401, { error: 'invalid_token' }, UNAUTHORIZED); }
-    return handleAuthenticated(req, res, info, claims);
+    const verified = await verify(req);
+    if (!verified) { req.resume(); return sendJson(res, 401, { error: 'invalid_token' }, UNAUTHORIZED); }
+    const refused = await dpop.check(req, verified);
+    if (refused) { req.resume(); return sendJson(res, refused.status, refused.body, refused.headers); }
+    return handleAuthenticated(req, res, info, verified.payload);
   }
 
   const wss = new WebSocketServer({ noServer: true });
@@ -95,10 +103,18 @@ export async function startSampleApi(opts: SampleApiOptions = {}): Promise<Sampl
       refuse('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
       return;
     }
-    if (!(await verify(req))) {
+    const verified = await verify(req);
+    if (!verified) {
       const body = '{"error":"invalid_token"}';
       refuse(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n`
         + `WWW-Authenticate: Bearer error="invalid_token"\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
+    const refused = await dpop.check(req, verified);
+    if (refused) {
+      const body = JSON.stringify(refused.body);
+      const lines = Object.entries(refused.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      refuse(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${lines}Connection: close\r\n\r\n${body}`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -114,7 +130,7 @@ export async function startSampleApi(opts: SampleApiOptions = {}): Promise<Sampl
     server.listen(opts.port ?? 4001, host, () => { server.off('error', reject); resolve(); });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   audience ??= url;
 
   return {

@@ -16,6 +16,12 @@ export interface LocalStackOptions {
   clientAuthMethod?: IdentityServerOptions['clientAuthMethod'];
   clientJwks?: IdentityServerOptions['clientJwks'];
   rotateRefreshTokens?: boolean;
+  /** Identity server without PAR (`false`), demanding DPoP nonces, or in its FAPI 2.0 profile. */
+  par?: boolean;
+  dpopNonce?: boolean;
+  fapi2?: boolean;
+  /** The sample API demands a DPoP nonce (RFC 9449 §9). */
+  apiDpopNonce?: boolean;
 }
 
 export interface LocalStack {
@@ -57,6 +63,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     host: opts.host,
     port: opts.apiPort ?? envPort('API_PORT', 4001),
     issuer: () => issuer,
+    dpopNonce: opts.apiDpopNonce,
   });
   let identity: IdentityServer;
   try {
@@ -70,6 +77,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       clientJwks: opts.clientJwks,
       rotateRefreshTokens: opts.rotateRefreshTokens,
       apiAudience: api.url,
+      par: opts.par,
+      dpopNonce: opts.dpopNonce,
+      fapi2: opts.fapi2,
     });
   } catch (err) {
     await api.close();

@@ -3,6 +3,7 @@
 //   {p}-rt   refresh token               (read only to refresh)
 //   {p}-id   ID token                    (claims, id_token_hint at logout)
 //   {p}-csrf the session's CSRF token    (compared with the x-{p}-csrf header)
+//   {p}-dpop the session's DPoP private key (OIDC_DPOP; read by the proxy to sign each proof)
 // The session id inside each lets a mix of two users' cookies be detected and refused.
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
@@ -11,8 +12,8 @@ import { CookieJar } from './cookie-jar';
 import { clearChunked, readChunked, writeChunked } from './chunked-cookie';
 import { OpenedCookieCache, type OpenedCookieCacheLimits } from './opened-cookie-cache';
 
-export type SessionCookieKind = 'at' | 'rt' | 'id' | 'csrf';
-export const SESSION_COOKIE_KINDS: readonly SessionCookieKind[] = ['at', 'rt', 'id', 'csrf'];
+export type SessionCookieKind = 'at' | 'rt' | 'id' | 'csrf' | 'dpop';
+export const SESSION_COOKIE_KINDS: readonly SessionCookieKind[] = ['at', 'rt', 'id', 'csrf', 'dpop'];
 
 export interface SessionTokens {
   accessToken: string;
@@ -25,6 +26,8 @@ export interface SessionTokens {
   accessTokenIssuedAt?: number;
   refreshToken?: string;
   idToken?: string;
+  /** RFC 9449: the private JWK the tokens are bound to; it stays with the session across refreshes. */
+  dpopKey?: string;
 }
 
 /**
@@ -95,10 +98,14 @@ export class SessionCookies {
 
   constructor(private readonly config: Config, opts: SessionCookiesOptions = {}) {
     this.codec = opts.codec ?? createCodec(config);
-    this.names = { at: cookieBaseName(config, 'at'), rt: cookieBaseName(config, 'rt'), id: cookieBaseName(config, 'id'), csrf: cookieBaseName(config, 'csrf') };
+    this.names = {
+      at: cookieBaseName(config, 'at'), rt: cookieBaseName(config, 'rt'), id: cookieBaseName(config, 'id'),
+      csrf: cookieBaseName(config, 'csrf'), dpop: cookieBaseName(config, 'dpop'),
+    };
     if (opts.cacheOpened) {
       this.opened.at = new OpenedCookieCache(opts.cacheOpened);
       this.opened.csrf = new OpenedCookieCache(opts.cacheOpened);
+      this.opened.dpop = new OpenedCookieCache(opts.cacheOpened);
     }
   }
 
@@ -144,7 +151,8 @@ export class SessionCookies {
     const at = this.open(jar, 'at', sid);
     const rt = this.open(jar, 'rt', sid);
     const id = this.open(jar, 'id', sid);
-    if ([at, rt, id].some((c) => c.status === 'invalid')) return { status: 'invalid' };
+    const dpop = this.open(jar, 'dpop', sid);
+    if ([at, rt, id, dpop].some((c) => c.status === 'invalid')) return { status: 'invalid' };
     if (at.status !== 'ok' && rt.status !== 'ok') return { status: 'invalid' };
     const value: Session = {
       sid,
@@ -156,6 +164,7 @@ export class SessionCookies {
       refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
       idToken: id.status === 'ok' ? id.value.v : undefined,
       ...principalOf(csrf.value),
+      ...(dpop.status === 'ok' ? { dpopKey: dpop.value.v } : {}),
     };
     return { status: 'ok', value };
   }
@@ -190,11 +199,14 @@ export class SessionCookies {
       ...put('csrf', session.csrf, session.expiresAt, undefined, {
         d: session.idpSid, u: session.sub, n: session.iss, c: session.createdAt,
       }),
+      ...put('dpop', session.dpopKey),
     ];
   }
 
   /** Removal lines for every session cookie and chunk, with the exact name and path they were set with. */
   clear(jar: CookieJar): string[] {
-    return SESSION_COOKIE_KINDS.flatMap((k) => clearChunked(jar, this.names[k], this.config.secureCookies));
+    return SESSION_COOKIE_KINDS.flatMap((k) => (k === 'dpop' && readChunked(jar, this.names[k]) === undefined
+      ? [] // only DPoP sessions have one: the others' removal lines stay as they were
+      : clearChunked(jar, this.names[k], this.config.secureCookies)));
   }
 }

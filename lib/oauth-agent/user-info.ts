@@ -17,7 +17,7 @@ function idTokenClaims({ session }: AgentContext): IdTokenClaims {
 export async function getUserInfo(ctx: AgentContext): Promise<Response> {
   const { sub } = idTokenClaims(ctx);
   if (!ctx.session!.accessToken) throw new ThError('token_expired', 'The access token has expired');
-  return jsonResponse(200, await fetchUserInfo(ctx.config.oidc, ctx.session!.accessToken, sub));
+  return jsonResponse(200, await fetchUserInfo(ctx.config.oidc, ctx.session!.accessToken, sub, ctx.session!.dpopKey));
 }
 
 /** The claims of the ID token validated at login (or at the last refresh). */

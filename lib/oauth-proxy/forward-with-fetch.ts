@@ -6,6 +6,7 @@ import { toErrorResponse } from '../errors';
 import { log } from '../log';
 import { planForward, type ForwardPlan } from './plan-forward';
 import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken } from './refresh-before-forward';
+import { planWithDpopNonce } from './upstream-authorization';
 import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from './response-headers';
 import { payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from './upstream-failure';
 
@@ -40,6 +41,13 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
     const body = await readLimitedBody(request, Math.min(config.maxBodyBytes, NEXT_TRANSPORT_BODY_LIMIT));
     const doFetch = opts.fetch ?? fetch;
     let upstream = await fetchUpstream(plan, request, body, config.upstreamTimeoutMs, doFetch);
+    // RFC 9449 §9: one retry with the upstream's new nonce (the body is buffered here, so it can be sent again).
+    const withNonce = planWithDpopNonce(plan, upstream.status, upstream.headers.get('www-authenticate'), upstream.headers.get('dpop-nonce'));
+    if (withNonce) {
+      await upstream.body?.cancel();
+      plan = withNonce;
+      upstream = await fetchUpstream(plan, request, body, config.upstreamTimeoutMs, doFetch);
+    }
     if (mayRetryAfterRefresh(request.method, body !== undefined, setCookies.length > 0)
       && upstreamRejectedToken(upstream.status, upstream.headers.get('www-authenticate'))) {
       const again = await refreshAfterRejection(plan, request.headers, config).catch(async (err: unknown) => {

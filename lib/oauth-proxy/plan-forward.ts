@@ -9,6 +9,7 @@ import { assertNotRevoked } from '../revocation/revoked-session';
 import { assertCsrf, assertTrustedOrigin, csrfHeaderName, isSafeMethod } from '../security/request-guards';
 import { assertSafeApiPath, matchApiRoute, splitRequestTarget } from './api-path';
 import { buildUpstreamHeaders, type RequestHeaders } from './request-headers';
+import { upstreamAuthorization } from './upstream-authorization';
 
 export interface ProxyRequest {
   method: string;
@@ -34,10 +35,14 @@ export interface ProxySession extends SessionPrincipal {
   accessTokenIssuedAt?: number;
   /** Unix seconds; absent in cookies written before it was recorded. */
   createdAt?: number;
+  /** The DPoP key the access token is bound to (RFC 9449), from the session's `dpop` cookie. */
+  dpopKey?: string;
 }
 
 export interface ForwardPlan {
   kind: 'forward';
+  /** Upper-case; the DPoP proof's `htm` (a proof made again after a refresh or a nonce needs it). */
+  method: string;
   route: ApiRoute;
   /** Upstream base + the original remainder + the original query. */
   upstreamUrl: URL;
@@ -68,7 +73,7 @@ export function planForward(req: ProxyRequest, config: Config, cookies = proxySe
   const upstreamUrl = new URL(route.upstream + remainder + query);
   const headers = buildUpstreamHeaders(req.headers, {
     csrfHeader: csrfHeaderName(config.cookiePrefix),
-    accessToken: session.accessToken,
+    credential: upstreamAuthorization(session, method, upstreamUrl),
     upstreamHost: upstreamUrl.host,
     publicOrigin: publicOriginUrl(config),
     clientAddress: req.clientAddress,
@@ -77,6 +82,7 @@ export function planForward(req: ProxyRequest, config: Config, cookies = proxySe
   });
   return {
     kind: 'forward',
+    method,
     route,
     upstreamUrl,
     headers,
@@ -95,11 +101,15 @@ function openProxySession(headers: RequestHeaders, cookies: SessionCookies): Pro
   if (csrf.status !== 'ok') throw unauthorized('No valid session');
   const at = cookies.open(jar, 'at', csrf.value.s);
   if (at.status !== 'ok' || !at.value.v) throw unauthorized('No valid session');
+  // Absent for sessions without DPoP; a cookie that does not open (or is another session's) is refused.
+  const dpop = cookies.open(jar, 'dpop', csrf.value.s);
+  if (dpop.status === 'invalid') throw unauthorized('No valid session');
   const session: ProxySession = {
     sid: csrf.value.s, csrf: csrf.value.v, expiresAt: csrf.value.x ?? 0,
     accessToken: at.value.v, accessTokenExpiresAt: at.value.x ?? 0,
     ...(typeof at.value.i === 'number' ? { accessTokenIssuedAt: at.value.i } : {}),
     ...principalOf(csrf.value),
+    ...(dpop.status === 'ok' ? { dpopKey: dpop.value.v } : {}),
   };
   // Contract §7: an ended session never reaches an upstream, and its refresh token is never redeemed.
   assertNotRevoked(session, () => cookies.clear(jar));

@@ -10,6 +10,7 @@ import { log } from '../log';
 import { refreshSessionTokens, type RefreshDependencies } from '../session/refresh-session-tokens';
 import { proxySessionCookies, type ForwardPlan } from './plan-forward';
 import type { RequestHeaders } from './request-headers';
+import { withUpstreamAuthorization } from './upstream-authorization';
 
 export interface RefreshedPlan {
   /** The plan to forward: the new Bearer when a refresh happened, the original plan otherwise. */
@@ -58,6 +59,8 @@ export async function refreshBeforeForward(
     idpSid: current.idpSid, sub: current.sub, iss: current.iss, createdAt: current.createdAt,
     refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
     idToken: id.status === 'ok' ? id.value.v : undefined,
+    // RFC 9449 §5: the refresh is proven with the session's key and the new token stays bound to it.
+    ...(current.dpopKey !== undefined ? { dpopKey: current.dpopKey } : {}),
   };
   let refreshed: Session;
   try {
@@ -79,13 +82,14 @@ export async function refreshBeforeForward(
   return {
     plan: {
       ...plan,
-      // RFC 6750 §2.1: exactly one Bearer, now the refreshed one.
-      headers: { ...plan.headers, authorization: `Bearer ${refreshed.accessToken}` },
+      // RFC 6750 §2.1: exactly one credential, now the refreshed one (and a new proof for it, RFC 9449 §4.2 ath).
+      headers: withUpstreamAuthorization(plan.headers, refreshed, plan),
       session: {
         sid: refreshed.sid, csrf: refreshed.csrf, expiresAt: refreshed.expiresAt,
         accessToken: refreshed.accessToken, accessTokenExpiresAt: refreshed.accessTokenExpiresAt,
         accessTokenIssuedAt: refreshed.accessTokenIssuedAt,
         idpSid: refreshed.idpSid, sub: refreshed.sub, iss: refreshed.iss, createdAt: refreshed.createdAt,
+        ...(refreshed.dpopKey !== undefined ? { dpopKey: refreshed.dpopKey } : {}),
       },
       needsRefresh: false,
     },
@@ -102,7 +106,8 @@ export async function refreshBeforeForward(
 export function upstreamRejectedToken(status: number, wwwAuthenticate: string | string[] | null | undefined): boolean {
   if (status !== 401 || !wwwAuthenticate) return false;
   const value = Array.isArray(wwwAuthenticate) ? wwwAuthenticate.join(', ') : wwwAuthenticate;
-  return /\bBearer\b/i.test(value) && /\berror\s*=\s*"?invalid_token"?/i.test(value);
+  // RFC 9449 §7.1: a DPoP-bound token is refused with the DPoP scheme's challenge.
+  return /\b(?:Bearer|DPoP)\b/i.test(value) && /\berror\s*=\s*"?invalid_token"?/i.test(value);
 }
 
 /**

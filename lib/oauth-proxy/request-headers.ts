@@ -31,7 +31,8 @@ const DROPPED_PREFIXES = ['x-forwarded-', 'x-middleware-', 'x-nextjs-', 'next-ro
 export interface UpstreamHeaderOptions {
   /** The CSRF header's name (x-{p}-csrf): a session secret, useless and sensitive upstream. */
   csrfHeader: string;
-  accessToken: string;
+  /** From upstreamAuthorization(): `authorization` (Bearer or DPoP) and, for DPoP, its `dpop` proof. */
+  credential: { authorization: string; dpop?: string };
   /** The upstream's `host[:port]`. */
   upstreamHost: string;
   publicOrigin: URL;
@@ -61,8 +62,10 @@ export function buildUpstreamHeaders(headers: RequestHeaders, opts: UpstreamHead
     out.upgrade = headers.get('upgrade') ?? 'websocket';
   }
   out.host = opts.upstreamHost;
-  // RFC 6750 §2.1: exactly one Bearer credential.
-  out.authorization = `Bearer ${opts.accessToken}`;
+  // RFC 6750 §2.1 / RFC 9449 §7.1: exactly one credential, ours (a client's `dpop` header is replaced or dropped).
+  delete out.dpop;
+  out.authorization = opts.credential.authorization;
+  if (opts.credential.dpop !== undefined) out.dpop = opts.credential.dpop;
   out['x-forwarded-host'] = opts.publicOrigin.host;
   out['x-forwarded-proto'] = opts.publicOrigin.protocol.slice(0, -1);
   const forwardedFor = forwardedForChain(headers, opts);

@@ -2,8 +2,10 @@
 import * as client from 'openid-client';
 import type { Config } from '../config';
 import { badRequest } from '../errors';
+import { dpopKeyThumbprint, generateDpopKey, type DpopKey } from './dpop';
 import { getOidcConfiguration } from './oidc-configuration';
 import { toOidcError } from './oidc-errors';
+import { buildAuthorizationUrlFor } from './pushed-authorization';
 
 /** The parameters an SPA may add (contract §2); anything else could override state, PKCE or redirect_uri. */
 export const ALLOWED_EXTRA_PARAMS = ['prompt', 'max_age', 'ui_locales', 'login_hint', 'acr_values', 'claims'] as const;
@@ -18,6 +20,8 @@ export interface LoginTransaction {
   issuer: string;
   /** OIDC Core §3.1.2.1: when max_age was requested, auth_time must be checked. */
   maxAge?: number;
+  /** RFC 9449 §10: the session's DPoP key, bound to the code by `dpop_jkt` (OIDC_DPOP=true). */
+  dpopKey?: DpopKey;
 }
 
 /** Validates `extraParams` (`[{key, value}]`); a key off the allow-list is a 400, never silently dropped. */
@@ -51,8 +55,9 @@ export async function buildAuthorizationRequest(
     codeVerifier,
     issuer: oidc.issuer,
     ...(extraParams.max_age !== undefined ? { maxAge: Number(extraParams.max_age) } : {}),
+    ...(oidc.dpop ? { dpopKey: generateDpopKey() } : {}),
   };
-  const url = client.buildAuthorizationUrl(configuration, {
+  const parameters: Record<string, string> = {
     ...extraParams,
     response_type: 'code',
     redirect_uri: oidc.redirectUri,
@@ -61,6 +66,10 @@ export async function buildAuthorizationRequest(
     nonce: transaction.nonce,
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
-  });
+    // RFC 9449 §10: the authorization code can only be redeemed with a proof from this key.
+    ...(transaction.dpopKey ? { dpop_jkt: dpopKeyThumbprint(transaction.dpopKey) } : {}),
+  };
+  let url: URL;
+  try { url = await buildAuthorizationUrlFor(configuration, parameters, oidc.par); } catch (err) { throw toOidcError(err, 'pushed_authorization'); }
   return { url: url.href, transaction };
 }

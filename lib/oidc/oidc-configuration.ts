@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import type { Config } from '../config';
 import { ThError } from '../errors';
 import { createClientAuthentication } from './client-authentication';
+import { fetchRememberingDpopNonces } from './dpop-handle';
 
 /** Every back-channel call is bounded (seconds): a hanging identity server must not hang the BFF. */
 export const BACK_CHANNEL_TIMEOUT_SECONDS = 10;
@@ -36,13 +37,15 @@ async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
   if (configuration.serverMetadata().issuer !== oidc.issuer) {
     throw new ThError('authorization_server_error', 'The identity server\'s metadata does not match the configured issuer');
   }
+  // RFC 9449 §8: the identity server's DPoP-Nonce is remembered for the next proof sent to it.
+  if (oidc.dpop) configuration[client.customFetch] = fetchRememberingDpopNonces();
   return configuration;
 }
 
 /** The discovered configuration; a failed discovery is not cached, so the next call retries. */
 export function getOidcConfiguration(oidc: Config['oidc']): Promise<client.Configuration> {
   const cache = cacheOfThisCopy();
-  const key = `${oidc.issuer} ${oidc.clientId} ${oidc.tokenAuthMethod}`;
+  const key = `${oidc.issuer} ${oidc.clientId} ${oidc.tokenAuthMethod} ${oidc.dpop}`;
   const cached = cache.get(client.Configuration);
   if (cached && cached.key === key) return cached.promise;
   const promise = discover(oidc);

@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { FrontChannelError, ThError } from '../errors';
 
 /** The back-channel step that failed; refresh and UserInfo have codes of their own. */
-export type OidcStep = 'discovery' | 'authorization_code' | 'refresh' | 'userinfo' | 'revocation';
+export type OidcStep = 'discovery' | 'pushed_authorization' | 'authorization_code' | 'refresh' | 'userinfo' | 'revocation';
 
 const UPSTREAM_FAILURE = 'The identity server could not be reached or answered unexpectedly';
 
@@ -57,7 +57,7 @@ export function toOidcError(err: unknown, step: OidcStep): ThError | FrontChanne
     }
     if (UNREACHABLE.has(code)) return new ThError('authorization_server_error', UPSTREAM_FAILURE, { cause: err });
     if (REJECTED_RESPONSE.has(code)) {
-      return step === 'discovery'
+      return step === 'discovery' || step === 'pushed_authorization'
         ? new ThError('authorization_server_error', UPSTREAM_FAILURE, { cause: err })
         : new ThError('invalid_request', 'The authorization response or ID token was rejected', { cause: err });
     }

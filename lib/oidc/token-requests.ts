@@ -7,6 +7,8 @@ import type { LoginTransaction } from './authorization-request';
 import { forgetOidcConfiguration, getOidcConfiguration } from './oidc-configuration';
 import { toOidcError, type OidcStep } from './oidc-errors';
 import { decodeIdTokenClaims } from './id-token-claims';
+import type { DpopKey } from './dpop';
+import { dpopHandleFor } from './dpop-handle';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -16,6 +18,8 @@ export interface IssuedTokens {
   accessTokenIssuedAt: number;
   refreshToken?: string;
   idToken?: string;
+  /** RFC 9449 §5: after login, the key the access token is bound to, when the identity server issued a DPoP token. */
+  dpopKey?: DpopKey;
 }
 
 /** Used when the identity server omits `expires_in` (it is only RECOMMENDED, RFC 6749 §5.1). */
@@ -66,14 +70,18 @@ export async function redeemAuthorizationCode(
   const currentUrl = new URL(oidc.redirectUri);
   currentUrl.search = responseParams.toString();
   return step(oidc, 'authorization_code', async (configuration) => {
+    const DPoP = await dpopHandleFor(configuration, transaction.dpopKey);
     const response = await client.authorizationCodeGrant(configuration, currentUrl, {
       pkceCodeVerifier: transaction.codeVerifier,
       expectedState: transaction.state,
       expectedNonce: transaction.nonce,
       idTokenExpected: true,
       ...(transaction.maxAge !== undefined ? { maxAge: transaction.maxAge } : {}),
-    });
-    return toIssuedTokens(response, now);
+    }, undefined, DPoP ? { DPoP } : undefined);
+    const tokens = toIssuedTokens(response, now);
+    // RFC 9449 §5: token_type DPoP means the token is bound to the key; an identity server without DPoP
+    // answers Bearer, and the session then has no key (its proxy calls stay Bearer).
+    return transaction.dpopKey && response.token_type === 'dpop' ? { ...tokens, dpopKey: transaction.dpopKey } : tokens;
   });
 }
 
@@ -83,9 +91,13 @@ export async function redeemAuthorizationCode(
  */
 export async function refreshAccessToken(
   oidc: Config['oidc'], refreshToken: string, previousIdToken: string | undefined, now = Math.floor(Date.now() / 1000),
+  dpopKey?: DpopKey,
 ): Promise<IssuedTokens> {
   return step(oidc, 'refresh', async (configuration) => {
-    const response = await client.refreshTokenGrant(configuration, refreshToken);
+    // RFC 9449 §5: the refreshed token is bound to the session's same key (kept in its cookie).
+    const DPoP = await dpopHandleFor(configuration, dpopKey);
+    const response = await client.refreshTokenGrant(configuration, refreshToken, undefined, DPoP ? { DPoP } : undefined);
+    // The key stays in the session's cookie only: never in the successor store (lib/session) with the tokens.
     const tokens = toIssuedTokens(response, now);
     if (tokens.idToken && previousIdToken) {
       const before = decodeIdTokenClaims(previousIdToken);
@@ -99,8 +111,14 @@ export async function refreshAccessToken(
 }
 
 /** OIDC Core §5.3: UserInfo; §5.3.2: its `sub` must equal the ID token's. */
-export async function fetchUserInfo(oidc: Config['oidc'], accessToken: string, expectedSubject: string): Promise<Record<string, unknown>> {
-  return step(oidc, 'userinfo', async (configuration) => ({ ...(await client.fetchUserInfo(configuration, accessToken, expectedSubject)) }));
+export async function fetchUserInfo(
+  oidc: Config['oidc'], accessToken: string, expectedSubject: string, dpopKey?: DpopKey,
+): Promise<Record<string, unknown>> {
+  return step(oidc, 'userinfo', async (configuration) => {
+    // RFC 9449 §7: a DPoP-bound token is presented as `Authorization: DPoP` with a proof.
+    const DPoP = await dpopHandleFor(configuration, dpopKey);
+    return { ...(await client.fetchUserInfo(configuration, accessToken, expectedSubject, DPoP ? { DPoP } : undefined)) };
+  });
 }
 
 /** OIDC RP-Initiated Logout §2: the end-session URL, or null when the identity server has none. */

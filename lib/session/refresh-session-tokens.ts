@@ -89,7 +89,8 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
   const config = deps.config ?? getConfig();
   const coordinator = deps.coordinator ?? defaultRefreshCoordinator();
   const successors = deps.successors ?? defaultSuccessorStore();
-  const grant = deps.grant ?? ((rt: string, id: string | undefined) => refreshAccessToken(config.oidc, rt, id));
+  // RFC 9449 §5: the refresh is proven with the session's own DPoP key (absent for Bearer sessions).
+  const grant = deps.grant ?? ((rt: string, id: string | undefined) => refreshAccessToken(config.oidc, rt, id, undefined, session.dpopKey));
   const now = deps.now ?? (() => Date.now() / 1000);
 
   let current = session;
