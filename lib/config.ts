@@ -39,6 +39,17 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Honour X-Forwarded-For from the one reverse proxy in front of us (off unless configured). */
   readonly trustProxy: boolean;
+  /** METRICS_PORT: Prometheus text on a listener of its own (contract §9); undefined = no metrics. */
+  readonly metricsPort: number | undefined;
+  /** OTEL_EXPORTER_OTLP_*: traces exported over OTLP/HTTP (contract §9); undefined = no traces. */
+  readonly otel: OtelConfig | undefined;
+}
+
+export interface OtelConfig {
+  /** The OTLP base URL; traces go to `<endpoint>/v1/traces` (OTLP exporter specification). */
+  readonly endpoint: string;
+  readonly protocol: 'http/protobuf' | 'http/json';
+  readonly serviceName: string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -71,6 +82,10 @@ const EXAMPLES: Record<string, string> = {
   SESSION_MAX_AGE_SECONDS: 'SESSION_MAX_AGE_SECONDS=86400',
   LOG_LEVEL: 'LOG_LEVEL=info',
   TRUST_PROXY: 'TRUST_PROXY=false',
+  METRICS_PORT: 'METRICS_PORT=9464',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
+  OTEL_SERVICE_NAME: 'OTEL_SERVICE_NAME=next-token-handler',
 };
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -125,6 +140,10 @@ export function loadConfig(env: Env): Config {
   const sessionMaxAgeSeconds = int('SESSION_MAX_AGE_SECONDS', 86400, 60);
   const logLevel = oneOf(text('LOG_LEVEL') ?? 'info', ['debug', 'info', 'warn', 'error'] as const, 'LOG_LEVEL', bad);
   const trustProxy = oneOf(text('TRUST_PROXY') ?? 'false', ['true', 'false'] as const, 'TRUST_PROXY', bad) === 'true';
+  const metricsPort = text('METRICS_PORT') === undefined ? undefined : int('METRICS_PORT', 0, 1, 65535);
+  // Contract §9: never the public port.
+  if (metricsPort !== undefined && metricsPort === port) bad('METRICS_PORT', `must differ from PORT (${port}): the public port never serves metrics`);
+  const otel = parseOtel(text, bad);
 
   if (problems.length > 0 || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
     || !tokenAuthMethod || !redirectPath || !logoutPath || !logLevel) {
@@ -143,8 +162,21 @@ export function loadConfig(env: Env): Config {
     cookieKeys: Object.freeze(cookieKeys),
     apiRoutes: Object.freeze(apiRoutes),
     port, upstreamTimeoutMs, maxBodyBytes, refreshMarginSeconds, refreshGraceSeconds, sessionMaxAgeSeconds,
-    logLevel, trustProxy,
+    logLevel, trustProxy, metricsPort, otel,
   });
+}
+
+function parseOtel(text: (name: string) => string | undefined, bad: Bad): OtelConfig | undefined {
+  const raw = text('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const protocol = oneOf(text('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf', ['http/protobuf', 'http/json'] as const,
+    'OTEL_EXPORTER_OTLP_PROTOCOL', bad);
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    return bad('OTEL_EXPORTER_OTLP_ENDPOINT', 'must be an http(s) URL without query or fragment (OTLP/HTTP; gRPC is not supported)');
+  }
+  if (!protocol) return undefined;
+  return Object.freeze({ endpoint: url.href.replace(/\/+$/, ''), protocol, serviceName: text('OTEL_SERVICE_NAME') ?? 'next-token-handler' });
 }
 
 type Bad = (name: string, why: string) => undefined;

@@ -6,6 +6,7 @@ import { asThError, ThError } from '../errors';
 import { log } from '../log';
 import type { Session } from '../cookies/session-cookies';
 import { refreshAccessToken } from '../oidc/token-requests';
+import { countRefresh } from '../observability/metrics';
 import { InMemoryRefreshCoordinator, type RefreshCoordinator } from './refresh-coordinator';
 import { InMemorySuccessorStore, type SuccessorStore, type SuccessorTokens } from './successor-store';
 
@@ -58,25 +59,31 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
   const remembered = await successors.get(key);
   if (remembered) {
     log('debug', 'token_refresh_reused', { sid: session.sid });
+    countRefresh('successor');
     return merge(session, remembered);
   }
+  let ranHere = false;
   const shared = coordinator.run(key, async () => {
+    ranHere = true;
     // Another caller (or instance, with a shared store) may have finished while we waited.
     const late = await successors.get(key);
-    if (late) return late;
+    if (late) { countRefresh('successor'); return late; }
     try {
       const fresh = await grant(refreshToken, session.idToken);
       await successors.set(key, fresh, config.refreshGraceSeconds);
       log('info', 'token_refreshed', { sid: session.sid, rotated: fresh.refreshToken !== undefined && fresh.refreshToken !== refreshToken });
+      countRefresh('success');
       return fresh;
     } catch (err) {
       if (err instanceof ThError && err.code === 'session_expired') log('info', 'session_expired', { sid: session.sid });
+      countRefresh(err instanceof ThError && err.code === 'session_expired' ? 'invalid_grant' : 'error');
       throw err;
     }
   });
   // The grant may have run in another bundle's copy of lib/ (the coordinator is process-wide): its
   // ThError is re-made as ours, so callers' `instanceof ThError` checks hold.
   const tokens = await shared.catch((err: unknown) => { throw asThError(err) ?? err; });
+  if (!ranHere) countRefresh('coalesced');
   return merge(session, tokens);
 }
 
