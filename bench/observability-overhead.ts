@@ -3,6 +3,8 @@
 // off, METRICS_PORT on, METRICS_PORT + OTLP traces on (to a local receiver) — drives each with the
 // same authenticated GET /api/* load (interleaved A B C A B C, each after a warm-up), and prints the
 // BFF's CPU µs per request and the overhead against "off". Prints numbers, asserts nothing.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { freePort } from '../e2e/harness/free-port';
 import { loginThroughBff } from '../e2e/harness/login-through-bff';
 import { startOtlpReceiver } from '../e2e/harness/otlp-receiver';
@@ -19,6 +21,14 @@ const rounds = Number(arg('--rounds', '3'));
 const connections = Number(arg('--connections', '20'));
 
 const receiver = await startOtlpReceiver();
+// As cheap an upstream as Node allows (like bench/upstream.ts), so the load is the proxy's.
+const upstream = createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': '11' }).end('{"ok":true}');
+});
+upstream.keepAliveTimeout = 65_000;
+await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 const variants = ['off', 'metrics', 'metrics+traces'] as const;
 const ports = await Promise.all(variants.map(() => freePort()));
 const local = await startLocalStack({ idpPort: 0, apiPort: 0, accessTokenTtl: 3600, bffOrigins: ports.map((p) => `http://localhost:${p}`) });
@@ -29,7 +39,7 @@ try {
     const env: Record<string, string> = { LOG_LEVEL: 'warn' };
     if (variant !== 'off') env.METRICS_PORT = String(await freePort());
     if (variant === 'metrics+traces') Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'bench' });
-    bffs.push(await startBff({ transport, port: ports[i]!, issuer: local.issuer, apiRoutes: `/api=${local.apiUrl}`, cookieKeys, env, keepLogs: false }));
+    bffs.push(await startBff({ transport, port: ports[i]!, issuer: local.issuer, apiRoutes: `/api=${upstreamUrl}`, cookieKeys, env, keepLogs: false }));
   }
   const sessions = await Promise.all(bffs.map((b) => loginThroughBff(b, 'bench')));
   const load = (i: number, durationSeconds: number) => runLoad({
@@ -64,4 +74,5 @@ try {
   await Promise.all(bffs.map((b) => b.stop()));
   await local.close();
   await receiver.close();
+  upstream.close();
 }
