@@ -1,7 +1,7 @@
 // Next.js 16 request interception (the convention formerly named middleware.ts): transport A of the
-// OAuth Proxy. Every /api/* request is decided by the shared policy and forwarded with fetch; every
-// other request only gets its X-Request-Id (contract §9: on every response, and the same id in the
-// agent's log lines) and continues into Next.
+// OAuth Proxy. Every /api/* request is decided by the shared policy and forwarded with fetch; static
+// files and health probes only get their X-Request-Id (contract §9: on every response) and continue
+// into Next.
 import { NextResponse } from 'next/server';
 import { forwardWithFetch } from './lib/oauth-proxy/forward-with-fetch';
 import { observeFetchProxy } from './lib/observability/fetch-proxy-observation';
@@ -26,10 +26,12 @@ export function proxy(request: Request): Promise<Response> | Response {
   }
   const requestId = requestIdFor(request.headers.get(REQUEST_ID_HEADER));
   const headers = new Headers(request.headers);
-  headers.set(REQUEST_ID_HEADER, requestId); // the agent's route handlers log and answer with this one
+  headers.set(REQUEST_ID_HEADER, requestId);
   const response = NextResponse.next({ request: { headers } });
   response.headers.set(REQUEST_ID_HEADER, requestId);
   return response;
 }
 
-export const config = { matcher: ['/:path*'] };
+// Every path but the OAuth Agent's, whose route handlers set the id themselves (lib/oauth-agent/agent-route.ts):
+// agent requests, refreshes above all, do not pay for a pass through proxy.ts.
+export const config = { matcher: ['/((?!oauth-agent/|oauth-agent$).*)'] };
