@@ -10,7 +10,7 @@ import { validateAtStartup } from '../lib/startup';
 import { log } from '../lib/log';
 import { assignRequestId, observeProxyRequest } from '../lib/observability/node-proxy-observation';
 import { runInRequestContext } from '../lib/observability/request-context';
-import { startObservability } from '../lib/observability/start-observability';
+import { startObservability, stopObservability } from '../lib/observability/start-observability';
 import { securityHeadersFor } from '../lib/security/security-headers.mjs';
 import { ApiProxy, isApiPath } from './api-proxy';
 import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
@@ -55,7 +55,7 @@ function shutdown(signal: string): void {
   stopping = true;
   log('info', 'server_stopping', { signal });
   // Stop accepting, let in-flight requests finish, then exit; a stuck request cannot hold us forever.
-  server.close(() => process.exit(0));
+  server.close(() => { void stopObservability().finally(() => process.exit(0)); }); // [observability] queued spans first
   server.closeIdleConnections();
   apiProxy.close();
   setTimeout(() => process.exit(0), 25_000).unref();

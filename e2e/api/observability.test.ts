@@ -225,3 +225,21 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
     expect(new Set(receiver.spans.map((s) => s.scope))).toEqual(new Set(['next-token-handler']));
   });
 });
+
+describe('shutdown (node transport)', () => {
+  it('exports the spans still queued in their batch when the server stops', async () => {
+    const port = await freePort();
+    const bff = await startBff({
+      transport: 'node', port, issuer: local.issuer, apiRoutes: `/api=${local.apiUrl}`, keepLogs: false,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'bff-shutdown', OTEL_BSP_SCHEDULE_DELAY: '600000' },
+    });
+    try {
+      const response = await fetch(`${bff.origin}/oauth-agent/session`, { headers: { ...browserHeaders(bff), 'x-request-id': 'before-shutdown-1' } });
+      expect(response.status).toBe(200);
+      expect(receiver.spans.some((s) => s.service === 'bff-shutdown')).toBe(false); // still in its batch
+    } finally {
+      expect(await bff.stop()).toBe(0);
+    }
+    expect(receiver.spans.filter((s) => s.service === 'bff-shutdown').map((s) => s.attributes['nth.request_id'])).toContain('before-shutdown-1');
+  });
+});

@@ -3,7 +3,7 @@
 // instrumentation.ts under `next start` (where no Node server entry runs).
 import type { Config } from '../config';
 import { startMetricsListener } from './metrics-listener';
-import { startTracing } from './start-tracing';
+import { flushTracing, startTracing } from './start-tracing';
 
 let started = false;
 
@@ -19,4 +19,9 @@ export async function startObservability(config: Config): Promise<void> {
     process.stderr.write(`next-token-handler: METRICS_PORT=${config.metricsPort} cannot be listened on (${(err as NodeJS.ErrnoException).code ?? String(err)})\n`);
     process.exit(1);
   }
+}
+
+/** At shutdown: the spans still waiting for their batch are exported before the process exits. */
+export function stopObservability(): Promise<void> {
+  return flushTracing();
 }
