@@ -32,6 +32,11 @@ export default function nextConfig(phase) {
     // stream (measured, architecture.md), which would break streamed API responses.
     compress: false,
     reactStrictMode: true,
+    // Loaded from node_modules at run time, not bundled: the Node server entry and Next's bundles then
+    // share one prom-client registry per process (one /metrics for agent and proxy), and the
+    // OpenTelemetry SDK's exporters keep their own module layout.
+    serverExternalPackages: ['prom-client', '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/resources',
+      '@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/exporter-trace-otlp-proto'],
     // /_next/image would fetch and re-encode URLs on request: unoptimized makes it answer 404.
     images: { unoptimized: true },
     // The container ships .next/standalone (traced node_modules only); see README "Deploy".

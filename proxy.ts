@@ -1,7 +1,37 @@
 // Next.js 16 request interception (the convention formerly named middleware.ts): transport A of the
-// OAuth Proxy. Every /api/* request is decided by the shared policy and forwarded with fetch.
+// OAuth Proxy. Every /api/* request is decided by the shared policy and forwarded with fetch; static
+// files and health probes only get their X-Request-Id (contract §9: on every response) and continue
+// into Next.
+import { NextResponse } from 'next/server';
 import { forwardWithFetch } from './lib/oauth-proxy/forward-with-fetch';
+import { observeFetchProxy } from './lib/observability/fetch-proxy-observation';
+import { REQUEST_ID_HEADER, requestIdFor } from './lib/observability/request-id';
 
-export const proxy = (request: Request): Promise<Response> => forwardWithFetch(request);
+const API_PATH = /^\/api(?:\/|$)/;
 
-export const config = { matcher: ['/api/:path*'] };
+/**
+ * Whether the request is the OAuth Proxy's: at least every path the former `/api/:path*` matcher
+ * caught, which Next matches decoded (`/%61pi/x`, `/api%2Fx`). A superset is safe: the policy
+ * refuses what it must (an encoded prefix, an encoded slash) with the contract's 400.
+ */
+function isApiRequest(pathname: string): boolean {
+  if (API_PATH.test(pathname)) return true;
+  if (!pathname.includes('%')) return false;
+  try { return API_PATH.test(decodeURIComponent(pathname)); } catch { return false; }
+}
+
+export function proxy(request: Request): Promise<Response> | Response {
+  if (isApiRequest(new URL(request.url).pathname)) {
+    return observeFetchProxy(request, (observation) => forwardWithFetch(request, { observation }));
+  }
+  const requestId = requestIdFor(request.headers.get(REQUEST_ID_HEADER));
+  const headers = new Headers(request.headers);
+  headers.set(REQUEST_ID_HEADER, requestId);
+  const response = NextResponse.next({ request: { headers } });
+  response.headers.set(REQUEST_ID_HEADER, requestId);
+  return response;
+}
+
+// Every path but the OAuth Agent's, whose route handlers set the id themselves (lib/oauth-agent/agent-route.ts):
+// agent requests, refreshes above all, do not pay for a pass through proxy.ts.
+export const config = { matcher: ['/((?!oauth-agent/|oauth-agent$).*)'] };

@@ -106,6 +106,10 @@ describe('loadConfig', () => {
     ['SESSION_MAX_AGE_SECONDS', '10'],
     ['LOG_LEVEL', 'verbose'],
     ['TRUST_PROXY', 'yes'],
+    ['METRICS_PORT', '99999'],
+    ['METRICS_PORT', '3000'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'],
   ])('rejects %s=%s and names the variable', (name, value) => {
     const problems = problemsOf({ ...VALID, [name]: value });
     expect(problems).toHaveLength(1);
@@ -143,5 +147,15 @@ describe('loadConfig', () => {
   it('never puts a secret value into the error message', () => {
     const err = (() => { try { loadConfig({ ...VALID, COOKIE_KEYS: 'topsecretvalue', PUBLIC_ORIGIN: '' }); } catch (e) { return e as Error; } })();
     expect(err?.message).not.toContain('topsecretvalue');
+  });
+
+  it('reads METRICS_PORT and the standard OTEL_* variables (contract §9); both off by default', () => {
+    expect(loadConfig(VALID).metricsPort).toBeUndefined();
+    expect(loadConfig(VALID).otel).toBeUndefined();
+    const c = loadConfig({ ...VALID, METRICS_PORT: '9464', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' });
+    expect(c.metricsPort).toBe(9464);
+    expect(c.otel).toEqual({ endpoint: 'http://collector:4318', protocol: 'http/protobuf', serviceName: 'next-token-handler' });
+    const json = loadConfig({ ...VALID, OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c.example', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'bff' });
+    expect(json.otel).toEqual({ endpoint: 'https://c.example', protocol: 'http/json', serviceName: 'bff' });
   });
 });

@@ -46,6 +46,10 @@ export interface Config {
   readonly trustProxy: boolean;
   /** The shared session store (contract §6), absent without SESSION_STORE_URL. */
   readonly sessionStore: SessionStoreConfig | undefined;
+  /** METRICS_PORT: Prometheus text on a listener of its own (contract §9); undefined = no metrics. */
+  readonly metricsPort: number | undefined;
+  /** OTEL_EXPORTER_OTLP_*: traces exported over OTLP/HTTP (contract §9); undefined = no traces. */
+  readonly otel: OtelConfig | undefined;
 }
 
 export interface SessionStoreConfig {
@@ -55,6 +59,13 @@ export interface SessionStoreConfig {
   readonly displayUrl: string;
   /** Prefix of every key and channel the BFF uses. */
   readonly prefix: string;
+}
+
+export interface OtelConfig {
+  /** The OTLP base URL; traces go to `<endpoint>/v1/traces` (OTLP exporter specification). */
+  readonly endpoint: string;
+  readonly protocol: 'http/protobuf' | 'http/json';
+  readonly serviceName: string;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -91,6 +102,10 @@ const EXAMPLES: Record<string, string> = {
   TRUST_PROXY: 'TRUST_PROXY=false',
   SESSION_STORE_URL: 'SESSION_STORE_URL=rediss://:<password>@cache.example.com:6380/0',
   SESSION_STORE_PREFIX: 'SESSION_STORE_PREFIX=nth:',
+  METRICS_PORT: 'METRICS_PORT=9464',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4318',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf',
+  OTEL_SERVICE_NAME: 'OTEL_SERVICE_NAME=next-token-handler',
 };
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
@@ -149,6 +164,10 @@ export function loadConfig(env: Env): Config {
   const logLevel = oneOf(text('LOG_LEVEL') ?? 'info', ['debug', 'info', 'warn', 'error'] as const, 'LOG_LEVEL', bad);
   const trustProxy = oneOf(text('TRUST_PROXY') ?? 'false', ['true', 'false'] as const, 'TRUST_PROXY', bad) === 'true';
   const sessionStore = parseSessionStore(text('SESSION_STORE_URL'), text('SESSION_STORE_PREFIX'), bad);
+  const metricsPort = text('METRICS_PORT') === undefined ? undefined : int('METRICS_PORT', 0, 1, 65535);
+  // Contract §9: never the public port.
+  if (metricsPort !== undefined && metricsPort === port) bad('METRICS_PORT', `must differ from PORT (${port}): the public port never serves metrics`);
+  const otel = parseOtel(text, bad);
 
   if (problems.length > 0 || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
     || !tokenAuthMethod || !par || !redirectPath || !logoutPath || !logLevel) {
@@ -168,9 +187,22 @@ export function loadConfig(env: Env): Config {
     cookieKeys: Object.freeze(cookieKeys),
     apiRoutes: Object.freeze(apiRoutes),
     port, upstreamTimeoutMs, maxBodyBytes, refreshMarginSeconds, refreshGraceSeconds, sessionMaxAgeSeconds,
-    logLevel, trustProxy,
+    logLevel, trustProxy, metricsPort, otel,
     sessionStore: sessionStore && Object.freeze(sessionStore),
   });
+}
+
+function parseOtel(text: (name: string) => string | undefined, bad: Bad): OtelConfig | undefined {
+  const raw = text('OTEL_EXPORTER_OTLP_ENDPOINT');
+  const protocol = oneOf(text('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf', ['http/protobuf', 'http/json'] as const,
+    'OTEL_EXPORTER_OTLP_PROTOCOL', bad);
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
+    return bad('OTEL_EXPORTER_OTLP_ENDPOINT', 'must be an http(s) URL without query or fragment (OTLP/HTTP; gRPC is not supported)');
+  }
+  if (!protocol) return undefined;
+  return Object.freeze({ endpoint: url.href.replace(/\/+$/, ''), protocol, serviceName: text('OTEL_SERVICE_NAME') ?? 'next-token-handler' });
 }
 
 type Bad = (name: string, why: string) => undefined;

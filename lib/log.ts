@@ -1,6 +1,7 @@
 // Structured JSON logs, one line per event. Callers pass event names from one catalogue
 // (README "Logs") and plain fields; values of secret-looking keys are dropped as a last line of defence.
 import type { LogLevel } from './config';
+import { currentRequestContext } from './observability/request-context';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 // ASVS 5.0 V16.2.5: tokens, cookies and credentials never reach a log line.
@@ -20,7 +21,9 @@ export function isLogged(level: LogLevel): boolean {
 
 export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {
   if (!isLogged(level)) return;
-  const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...scrub(fields) });
+  // Contract §9: every line written while serving a request carries that request's X-Request-Id.
+  const requestId = currentRequestContext()?.requestId;
+  const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...(requestId ? { requestId } : {}), ...scrub(fields) });
   (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');
 }
 

@@ -37,6 +37,9 @@ export function validateAtStartup(checks: StartupChecks = {}): Config {
   }
 }
 
+/** Whether the Node server entry runs this process (it starts the metrics listener and tracing itself). */
+export const isNodeEntryProcess = (): boolean => (globalThis as Slot)[TRANSPORT_SLOT] === 'node';
+
 /**
  * RFC 6797 §7.2: Strict-Transport-Security on every https response and never over http. The build's
  * headers() fixed it from the PUBLIC_ORIGIN seen by `next build`; a different scheme at run time

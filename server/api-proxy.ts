@@ -9,6 +9,7 @@ import { createProxyMiddleware, type Plugin, type RequestHandler } from 'http-pr
 import type { Config } from '../lib/config';
 import { badRequest, toErrorResponse } from '../lib/errors';
 import { isLogged, log } from '../lib/log';
+import { endUpstreamCall, startUpstreamCall } from '../lib/observability/node-proxy-observation';
 import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
 import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
 import { planWithDpopNonce } from '../lib/oauth-proxy/upstream-authorization';
@@ -99,6 +100,7 @@ export class ApiProxy {
     (req as WithExchange)[EXCHANGE] = ex;
     const started = isLogged('debug') ? performance.now() : undefined; // no clock read or log fields when unlogged
     req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
+    startUpstreamCall(res, plan.headers, req.method ?? 'GET'); // [observability] client span + traceparent upstream
     req.headers = plan.headers;
     // Node frames a body it has no length for only when told to; unframed bytes would be read upstream as a new request.
     if (chunked) req.headers['transfer-encoding'] = 'chunked';
@@ -233,6 +235,7 @@ export class ApiProxy {
         this.sendAgain(req, ex);
         return;
       }
+      endUpstreamCall(res, proxyRes.statusCode); // [observability] upstream latency to response headers
       if (ex.retryable && upstreamRejectedToken(proxyRes.statusCode ?? 0, proxyRes.headers['www-authenticate'])) {
         ex.retryable = false;
         void this.retryAfterRefresh(req, ex, proxyRes);

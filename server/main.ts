@@ -8,12 +8,16 @@ import { fileURLToPath } from 'node:url';
 import next from 'next';
 import { validateAtStartup } from '../lib/startup';
 import { log } from '../lib/log';
+import { assignRequestId, observeProxyRequest } from '../lib/observability/node-proxy-observation';
+import { runInRequestContext } from '../lib/observability/request-context';
+import { startObservability, stopObservability } from '../lib/observability/start-observability';
 import { securityHeadersFor } from '../lib/security/security-headers.mjs';
 import { ApiProxy, isApiPath } from './api-proxy';
 import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
 import { isForeignRequestTarget, refuseRequestTarget } from './refuse-foreign-target';
 
 const config = validateAtStartup({ transport: 'node' });
+await startObservability(config); // contract §9: metrics listener (METRICS_PORT) and tracing, before Next starts
 // Per request from the run-time PUBLIC_ORIGIN (HSTS only on https, RFC 6797 §7.2), so one image
 // serves any origin; also on /api/* and our own answers, which never pass through Next's headers().
 const securityHeaders = securityHeadersFor(config.publicOrigin);
@@ -31,8 +35,9 @@ const apiProxy = new ApiProxy(config);
 // Beyond it Node answers 431 itself.
 const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
   for (const [name, value] of securityHeaders) res.setHeader(name, value);
+  const requestId = assignRequestId(req, res); // [observability] X-Request-Id on every response, forwarded upstream
   if (isForeignRequestTarget(req.url)) refuseRequestTarget(req, res);
-  else if (isApiPath(req.url)) apiProxy.handle(req, res);
+  else if (isApiPath(req.url)) runInRequestContext(observeProxyRequest(req, res, config.apiRoutes, requestId), () => apiProxy.handle(req, res)); // [observability]
   else if (isUnsupportedMethodOnStatic(req.method, req.url)) refuseMethodOnStatic(req, res);
   else void handle(req, res);
 });
@@ -50,7 +55,7 @@ function shutdown(signal: string): void {
   stopping = true;
   log('info', 'server_stopping', { signal });
   // Stop accepting, let in-flight requests finish, then exit; a stuck request cannot hold us forever.
-  server.close(() => process.exit(0));
+  server.close(() => { void stopObservability().finally(() => process.exit(0)); }); // [observability] queued spans first
   server.closeIdleConnections();
   apiProxy.close();
   setTimeout(() => process.exit(0), 25_000).unref();

@@ -8,6 +8,7 @@ import { SessionCookies, type Session } from '../cookies/session-cookies';
 import { badRequest, ThError, toErrorResponse, unauthorized } from '../errors';
 import { log } from '../log';
 import { assertNotRevoked } from '../revocation/revoked-session';
+import { observeAgentRequest } from '../observability/agent-observation';
 import { assertCsrf, assertTrustedOrigin } from '../security/request-guards';
 
 export interface AgentContext {
@@ -109,17 +110,18 @@ export function agentRoute(handlers: Partial<Record<Method, AgentHandler>>, poli
   const out = {} as RouteExports;
   for (const method of METHODS) {
     const handler = handlers[method];
+    // X-Request-Id, metrics and the server span around every answer, 405s included (contract §9).
     out[method] = handler
-      ? (request) => runGuarded(request, handler, policy)
-      : async (request) => toErrorResponse(new ThError('method_not_allowed', 'This method is not allowed on this endpoint', {
+      ? (request) => observeAgentRequest(request, () => runGuarded(request, handler, policy))
+      : (request) => observeAgentRequest(request, async () => toErrorResponse(new ThError('method_not_allowed', 'This method is not allowed on this endpoint', {
         headers: [['allow', allowed]],
-      }), { path: new URL(request.url).pathname, method: request.method });
+      }), { path: new URL(request.url).pathname, method: request.method }));
   }
   return out;
 }
 
 /** Every method of an unknown /oauth-agent/* path: 404 JSON. */
 export function agentNotFound(): RouteExports {
-  const notFound = async () => toErrorResponse(new ThError('not_found', 'No such OAuth Agent endpoint'));
+  const notFound = (request: Request) => observeAgentRequest(request, async () => toErrorResponse(new ThError('not_found', 'No such OAuth Agent endpoint')));
   return Object.fromEntries(METHODS.map((m) => [m, notFound])) as unknown as RouteExports;
 }

@@ -4,6 +4,7 @@ import { jsonResponse, badRequest, FrontChannelError, ThError } from '../errors'
 import { log } from '../log';
 import type { SessionPrincipal } from '../cookies/session-cookies';
 import { decodeIdTokenClaims } from '../oidc/id-token-claims';
+import { countLogin } from '../observability/metrics';
 import { redeemAuthorizationCode } from '../oidc/token-requests';
 import { setCookieHeaders, type AgentContext } from './agent-route';
 import { clearLoginTransaction, readLoginTransaction } from './login-transaction';
@@ -43,10 +44,12 @@ export async function endLogin(ctx: AgentContext): Promise<Response> {
     const tokens = await redeemAuthorizationCode(config.oidc, responseParams, transaction);
     const session = cookies.create(tokens, undefined, principalOf(tokens.idToken));
     log('info', 'login_completed', { sid: session.sid });
+    countLogin('success');
     return jsonResponse(200, describeSession(session, true), [...setCookieHeaders(cookies.write(jar, session)), ...clearTransaction]);
   } catch (err) {
     const code = err instanceof ThError || err instanceof FrontChannelError ? err.code : 'server_error';
     log('warn', 'login_failed', { code });
+    countLogin('failure');
     if (err instanceof FrontChannelError) throw new FrontChannelError(err.code, [...err.headers, ...clearTransaction]);
     if (err instanceof ThError) throw new ThError(err.code, err.message, { cause: err.cause, headers: [...err.headers, ...clearTransaction] });
     throw new ThError('server_error', 'The server could not complete the request', { cause: err, headers: clearTransaction });

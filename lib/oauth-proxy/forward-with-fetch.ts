@@ -4,6 +4,7 @@
 import { getConfig, type Config } from '../config';
 import { toErrorResponse } from '../errors';
 import { log } from '../log';
+import { afterUpstream, beforeUpstream, type FetchProxyObservation } from '../observability/fetch-proxy-observation';
 import { planForward, type ForwardPlan } from './plan-forward';
 import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken } from './refresh-before-forward';
 import { planWithDpopNonce } from './upstream-authorization';
@@ -24,6 +25,8 @@ const DECODED_BY_FETCH = new Set(['gzip', 'x-gzip', 'deflate', 'br']);
 export interface FetchTransportOptions {
   config?: Config;
   fetch?: typeof fetch;
+  /** [observability] request id, traceparent and upstream latency (lib/observability). */
+  observation?: FetchProxyObservation;
 }
 
 export async function forwardWithFetch(request: Request, opts: FetchTransportOptions = {}): Promise<Response> {
@@ -40,6 +43,7 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
     setCookies = refreshed.setCookies;
     const body = await readLimitedBody(request, Math.min(config.maxBodyBytes, NEXT_TRANSPORT_BODY_LIMIT));
     const doFetch = opts.fetch ?? fetch;
+    beforeUpstream(opts.observation, plan.headers, request.method); // [observability]
     let upstream = await fetchUpstream(plan, request, body, config.upstreamTimeoutMs, doFetch);
     // RFC 9449 §9: one retry with the upstream's new nonce (the body is buffered here, so it can be sent again).
     const withNonce = planWithDpopNonce(plan, upstream.status, upstream.headers.get('www-authenticate'), upstream.headers.get('dpop-nonce'));
@@ -48,6 +52,7 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
       plan = withNonce;
       upstream = await fetchUpstream(plan, request, body, config.upstreamTimeoutMs, doFetch);
     }
+    afterUpstream(opts.observation, upstream.status); // [observability]
     if (mayRetryAfterRefresh(request.method, body !== undefined, setCookies.length > 0)
       && upstreamRejectedToken(upstream.status, upstream.headers.get('www-authenticate'))) {
       const again = await refreshAfterRejection(plan, request.headers, config).catch(async (err: unknown) => {
@@ -58,7 +63,9 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
         await upstream.body?.cancel();
         plan = again.plan;
         setCookies = again.setCookies;
+        beforeUpstream(opts.observation, plan.headers, request.method); // [observability]
         upstream = await fetchUpstream(plan, request, undefined, config.upstreamTimeoutMs, doFetch);
+        afterUpstream(opts.observation, upstream.status); // [observability]
       }
     }
     const headers = filterUpstreamResponseHeaders(upstream.headers, {

@@ -3,6 +3,7 @@
 import * as client from 'openid-client';
 import type { Config } from '../config';
 import { ThError } from '../errors';
+import { identityServerFetch } from '../observability/identity-server-fetch';
 import { createClientAuthentication } from './client-authentication';
 import { fetchRememberingDpopNonces } from './dpop-handle';
 
@@ -23,6 +24,8 @@ async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
     new URL(oidc.issuer), oidc.clientId, { client_secret: oidc.clientSecret }, await createClientAuthentication(oidc),
     {
       timeout: BACK_CHANNEL_TIMEOUT_SECONDS,
+      // Client spans for every identity-server call when tracing is on (contract §9); plain fetch otherwise.
+      [client.customFetch]: identityServerFetch,
       execute: [
         // OIDC Core §3.1.3.7 step 6 (security.md "signature via JWKS"): openid-client skips the ID token's
         // signature on token-endpoint responses unless asked; without it a forged or corrupted token passes.

@@ -7,6 +7,7 @@ import { asThError, ThError } from '../errors';
 import { log } from '../log';
 import type { Session } from '../cookies/session-cookies';
 import { refreshAccessToken } from '../oidc/token-requests';
+import { countRefresh } from '../observability/metrics';
 import { InMemoryRefreshCoordinator, type RefreshCoordinator } from './refresh-coordinator';
 import { InMemorySuccessorStore, type SuccessorStore, type SuccessorTokens } from './successor-store';
 import { createSharedRefreshStores } from './shared-refresh-stores';
@@ -110,10 +111,13 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
     // (unused) refresh token is redeemed below.
     if (followed && !isDue(current, config.refreshMarginSeconds, now())) {
       log('debug', 'token_refresh_reused', { sid: session.sid });
+      countRefresh('successor');
       return current;
     }
     const previousIdToken = current.idToken;
+    let ranHere = false;
     const shared = coordinator.run<Outcome>(key, async () => {
+      ranHere = true;
       // Another caller (or instance, with a shared store) may have rotated it while we waited.
       const late = await successors.get(key);
       if (late === 'rejected') throw sessionExpired();
@@ -125,6 +129,7 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
         // presenting it again is no reuse, and a stored copy would serve an ever older access token.
         if (rotated) await successors.set(key, fresh, config.refreshGraceSeconds);
         log('info', 'token_refreshed', { sid: session.sid, rotated });
+        countRefresh('success');
         return { kind: 'fresh', tokens: fresh };
       } catch (err) {
         if (err instanceof ThError && err.code === 'session_expired') {
@@ -132,13 +137,17 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
           // Waiters (here or on other instances) must not present the rejected token again.
           await successors.set(key, 'rejected', Math.min(config.refreshGraceSeconds, TOMBSTONE_SECONDS));
         }
+        countRefresh(err instanceof ThError && err.code === 'session_expired' ? 'invalid_grant' : 'error');
         throw err;
       }
     });
     // The grant may have run in another bundle's copy of lib/ (the coordinator is process-wide): its
     // ThError is re-made as ours, so callers' `instanceof ThError` checks hold.
     const outcome = await shared.catch((err: unknown) => { throw asThError(err) ?? err; });
-    if (outcome.kind === 'fresh') return merge(current, outcome.tokens);
+    if (outcome.kind === 'fresh') {
+      if (!ranHere) countRefresh('coalesced');
+      return merge(current, outcome.tokens);
+    }
     // 'moved': the token was rotated meanwhile; the next turn follows the chain.
   }
   throw new ThError('authorization_server_error', 'The session could not be refreshed, please try again');
