@@ -71,6 +71,26 @@ export function assertSafeApiPath(rawPath: string): string {
   return current;
 }
 
+// A path that may change under RFC 3986 §5.2.4 / WHATWG URL normalisation: a `.`/`..` segment,
+// encoded (`%2e`) or not, or a backslash (a separator in WHATWG URLs).
+const NORMALISABLE = /(?:^|[/\\])(?:\.|%2e)|\\/i;
+
+/**
+ * Contract §3: a request-target that only reaches `/api` after dot-segment normalisation
+ * (`/x/../api/y`, `/./api/y`, `/%2e/api/y`) is the API request `/api/y`, on every transport (Next
+ * normalises it before proxy.ts sees it). Returns that target (path, query and any fragment, which
+ * the policy then refuses), or undefined when the target is no such API request. `isApiPath` says
+ * whether a target is an API path as received.
+ */
+export function normaliseApiTarget(target: string, isApiPath: (target: string) => boolean): string | undefined {
+  const q = target.search(/[?#]/);
+  if (!NORMALISABLE.test(q < 0 ? target : target.slice(0, q))) return undefined;
+  const url = URL.parse(target, 'http://normalise.invalid');
+  if (!url || url.host !== 'normalise.invalid') return undefined;
+  const normalised = url.pathname + url.search + (target.includes('#') ? url.hash || '#' : '');
+  return isApiPath(normalised) ? normalised : undefined;
+}
+
 /** Longest prefix first (config sorts them), on a segment boundary: `/api/orders` never matches `/api/ordersX`. */
 export function findApiRoute(path: string, routes: readonly ApiRoute[]): ApiRoute | undefined {
   for (const route of routes) {

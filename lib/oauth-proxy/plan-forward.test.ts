@@ -5,7 +5,7 @@ import { loadConfig } from '../config';
 import { ThError } from '../errors';
 import { CookieJar } from '../cookies/cookie-jar';
 import { SessionCookies } from '../cookies/session-cookies';
-import { assertSafeApiPath, findApiRoute } from './api-path';
+import { assertSafeApiPath, findApiRoute, normaliseApiTarget } from './api-path';
 import { accessTokenNeedsRefresh, planForward, type ProxyRequest } from './plan-forward';
 import { filterUpstreamResponseHeaders } from './response-headers';
 
@@ -72,6 +72,26 @@ describe('planForward: path checks (400 invalid_request)', () => {
   it('decodes until stable, with a bound', () => {
     expect(assertSafeApiPath('/api/%2561')).toBe('/api/a');
     expect(() => assertSafeApiPath(`/api/${'%25'.repeat(1)}25252561`)).toThrow(ThError);
+  });
+});
+
+describe('normaliseApiTarget: targets that reach /api only after dot-segment removal (contract §3)', () => {
+  const isApi = (t: string) => t === '/api' || t.startsWith('/api/') || t.startsWith('/api?');
+  it.each([
+    ['/x/../api/y', '/api/y'], ['/./api/y', '/api/y'], ['/%2e/api/y', '/api/y'], ['/%2E/api/y?a=1', '/api/y?a=1'],
+    ['/x/%2e%2e/api/y', '/api/y'], ['/x/.%2e/api/y', '/api/y'], ['/a/b/../../api', '/api'], ['/x/../api/y#f', '/api/y#f'], ['/x/../api/y#', '/api/y#'],
+    ['/x/..\\api/y', '/api/y'],
+  ])('%s → %s', (target, expected) => {
+    expect(normaliseApiTarget(target, isApi)).toBe(expected);
+  });
+
+  it.each(['/index.html', '/x/../y', '/api.txt', '/x/y?next=/../api', '//evil/../api/y', '/\\evil/../api/y', '/.well-known/x'])('%s is no API request', (target) => {
+    expect(normaliseApiTarget(target, isApi)).toBeUndefined();
+  });
+
+  it('the normalised target then meets every /api rule: a `;` or a fragment is still refused', () => {
+    expect(codeOf(() => planForward(req(normaliseApiTarget('/x/../api/y;z', isApi)!), config))).toBe('invalid_request');
+    expect(codeOf(() => planForward(req(normaliseApiTarget('/x/../api/y#', isApi)!), config))).toBe('invalid_request');
   });
 });
 
