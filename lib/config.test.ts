@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Env } from './config';
 
@@ -133,9 +134,51 @@ describe('loadConfig', () => {
     const problems = problemsOf({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt' });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^OIDC_CLIENT_PRIVATE_KEY is missing/);
-    const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' });
-    expect(loadConfig({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: jwk }).oidc.clientPrivateKey).toBe(jwk);
+    const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    expect(loadConfig({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: JSON.stringify(jwk) }).oidc.clientPrivateKey?.alg).toBe('ES256');
     expect(problemsOf({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: 'nope' })[0]).toMatch(/^OIDC_CLIENT_PRIVATE_KEY/);
+  });
+
+  describe('OIDC_CLIENT_PRIVATE_KEY is imported at start-up', () => {
+    const { OIDC_CLIENT_SECRET: _, ...rest } = VALID;
+    const withKey = (key: string) => ({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: key });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    const ed = generateKeyPairSync('ed25519').privateKey;
+    const jwkOf = (k: KeyObject, extra: Record<string, string> = {}) => JSON.stringify({ ...k.export({ format: 'jwk' }), ...extra });
+    const pemOf = (k: KeyObject, type: 'pkcs8' | 'pkcs1' | 'sec1' = 'pkcs8') => k.export({ type, format: 'pem' } as never).toString();
+
+    it.each([
+      ['RSA PKCS#8 PEM', pemOf(rsa), 'RS256'], ['RSA PKCS#1 PEM', pemOf(rsa, 'pkcs1'), 'RS256'], ['RSA JWK', jwkOf(rsa), 'RS256'],
+      ['RSA JWK with alg PS256', jwkOf(rsa, { alg: 'PS256', kid: 'k1' }), 'PS256'],
+      ['EC P-256 PKCS#8 PEM', pemOf(ec), 'ES256'], ['EC P-256 SEC1 PEM', pemOf(ec, 'sec1'), 'ES256'], ['EC P-256 JWK', jwkOf(ec), 'ES256'],
+      ['EC P-256 JWK with alg', jwkOf(ec, { alg: 'ES256' }), 'ES256'],
+      ['Ed25519 PEM', pemOf(ed), 'EdDSA'], ['Ed25519 JWK without alg', jwkOf(ed), 'EdDSA'], ['Ed25519 JWK with alg EdDSA', jwkOf(ed, { alg: 'EdDSA' }), 'EdDSA'],
+      ['a PEM with escaped newlines (one-line env files)', pemOf(ec).replace(/\n/g, '\\n'), 'ES256'],
+    ])('%s → %s', (_name, key, alg) => {
+      const imported = loadConfig(withKey(key)).oidc.clientPrivateKey!;
+      expect(imported.alg).toBe(alg);
+      expect(imported.pkcs8).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+      if (key.includes('"kid"')) expect(imported.kid).toBe('k1');
+    });
+
+    it.each([
+      ['garbage', 'not a key'],
+      ['a public JWK', JSON.stringify(ec.export({ format: 'jwk' }), ['kty', 'crv', 'x', 'y'])],
+      ['a JWK whose numbers are wrong', JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' })],
+      ['an Ed25519 JWK with alg ES256', jwkOf(ed, { alg: 'ES256' })],
+      ['an RSA JWK with alg HS256', jwkOf(rsa, { alg: 'HS256' })],
+      ['an X25519 key (cannot sign)', pemOf(generateKeyPairSync('x25519').privateKey)],
+      ['an RSA key of 1024 bits', pemOf(generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey)],
+      ['an encrypted PEM', ec.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }).toString()],
+      ['a truncated PEM', pemOf(ec).slice(0, 80) + '\n-----END PRIVATE KEY-----'],
+      ['a symmetric JWK', JSON.stringify({ kty: 'oct', k: 'c2VjcmV0', d: 'x' })],
+    ])('%s stops start-up naming OIDC_CLIENT_PRIVATE_KEY, without quoting the key', (_name, key) => {
+      const problems = problemsOf(withKey(key));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatch(/^OIDC_CLIENT_PRIVATE_KEY /);
+      if (key.length > 60) expect(problems[0]).not.toContain(key.slice(30, 60));
+    });
   });
 
   it('keeps several cookie keys in order: the first encrypts', () => {

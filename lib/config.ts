@@ -1,5 +1,6 @@
 // The one place that reads the environment. `loadConfig(env)` is pure; `getConfig()` memoises it
 // for process.env. Every problem is collected and reported at once, naming the variable.
+import { ClientKeyError, parseClientPrivateKey, type ClientPrivateKey } from './client-private-key';
 
 export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 export type ParMode = 'auto' | 'always' | 'never';
@@ -21,7 +22,8 @@ export interface Config {
     readonly clientId: string;
     readonly clientSecret: string | undefined;
     readonly tokenAuthMethod: TokenAuthMethod;
-    readonly clientPrivateKey: string | undefined;
+    /** private_key_jwt's signing key, imported and checked at start-up. */
+    readonly clientPrivateKey: ClientPrivateKey | undefined;
     readonly scope: string;
     readonly redirectUri: string;
     readonly postLogoutRedirectUri: string;
@@ -236,15 +238,14 @@ function parseIssuer(raw: string | undefined, publicOrigin: string | undefined, 
   return raw;
 }
 
-function checkPrivateKey(raw: string | undefined, bad: Bad): string | undefined {
+function checkPrivateKey(raw: string | undefined, bad: Bad): ClientPrivateKey | undefined {
   if (raw === undefined) return undefined;
-  const pem = raw.replace(/\\n/g, '\n');
-  if (/-----BEGIN (RSA |EC )?PRIVATE KEY-----/.test(pem)) return pem;
   try {
-    const jwk = JSON.parse(raw) as { d?: unknown; kty?: unknown };
-    if (typeof jwk.kty === 'string' && typeof jwk.d === 'string') return raw;
-  } catch { /* reported below */ }
-  return bad('OIDC_CLIENT_PRIVATE_KEY', 'must be a PEM private key or a private JWK');
+    return parseClientPrivateKey(raw);
+  } catch (err) {
+    if (err instanceof ClientKeyError) return bad('OIDC_CLIENT_PRIVATE_KEY', err.message);
+    throw err;
+  }
 }
 
 function parsePath(name: string, raw: string, bad: Bad): string | undefined {

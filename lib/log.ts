@@ -5,7 +5,12 @@ import { currentRequestContext } from './observability/request-context';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 // ASVS 5.0 V16.2.5: tokens, cookies and credentials never reach a log line.
-const SECRET_KEY = /token|cookie|secret|password|authorization|^code$|verifier|csrf|set-cookie|jwt/i;
+const SECRET_KEY = /token|cookie|secret|password|authorization|verifier|csrf|set-cookie|jwt/i;
+// `code` is the contract's error code on request_rejected and login_failed (README "Logs"); an OAuth
+// authorization code (RFC 6749 §4.1.2: random, mixed case) under that name is still dropped.
+const ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
+const isSecretField = (key: string, value: unknown) =>
+  SECRET_KEY.test(key) || (key.toLowerCase() === 'code' && !(typeof value === 'string' && ERROR_CODE.test(value)));
 
 const LEVEL_SLOT = Symbol.for('next-token-handler.log-level');
 type Slot = { [LEVEL_SLOT]?: LogLevel };
@@ -30,7 +35,7 @@ export function log(level: LogLevel, event: string, fields: Record<string, unkno
 function scrub(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (SECRET_KEY.test(k)) continue;
+    if (isSecretField(k, v)) continue;
     out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? scrub(v as Record<string, unknown>) : v;
   }
   return out;

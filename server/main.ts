@@ -2,7 +2,7 @@
 // /api/* and its WebSocket upgrades are served first by the OAuth Proxy's Node transport
 // (server/api-proxy.ts, README "Two transports"); everything else goes to Next.
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
@@ -15,6 +15,8 @@ import { securityHeadersFor } from '../lib/security/security-headers.mjs';
 import { ApiProxy, isApiPath } from './api-proxy';
 import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
 import { isForeignRequestTarget, refuseRequestTarget } from './refuse-foreign-target';
+import { answerClientError, refuseConnect } from './refuse-unforwarded-method';
+import { normaliseApiTarget } from '../lib/oauth-proxy/api-path';
 
 const config = validateAtStartup({ transport: 'node' });
 await startObservability(config); // contract §9: metrics listener (METRICS_PORT) and tracing, before Next starts
@@ -33,19 +35,34 @@ const apiProxy = new ApiProxy(config);
 
 // 64 KiB of headers: session cookies of large tokens are chunked across several 4 KB cookies.
 // Beyond it Node answers 431 itself.
+/**
+ * Whether the request is for the OAuth Proxy. Contract §3: `/x/../api/y` is the API request
+ * `/api/y` (Next would normalise it and hand it to proxy.ts in-process, without the fast path's
+ * X-Forwarded-For and streaming), so its target is normalised here and it takes the same path.
+ */
+function routeToApi(req: IncomingMessage): boolean {
+  if (isApiPath(req.url)) return true;
+  const normalised = normaliseApiTarget(req.url!, isApiPath);
+  if (normalised === undefined) return false;
+  req.url = normalised;
+  return true;
+}
+
 const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
   for (const [name, value] of securityHeaders) res.setHeader(name, value);
   const requestId = assignRequestId(req, res); // [observability] X-Request-Id on every response, forwarded upstream
   if (isForeignRequestTarget(req.url)) refuseRequestTarget(req, res);
-  else if (isApiPath(req.url)) runInRequestContext(observeProxyRequest(req, res, config.apiRoutes, requestId), () => apiProxy.handle(req, res)); // [observability]
+  else if (routeToApi(req)) runInRequestContext(observeProxyRequest(req, res, config.apiRoutes, requestId), () => apiProxy.handle(req, res)); // [observability]
   else if (isUnsupportedMethodOnStatic(req.method, req.url)) refuseMethodOnStatic(req, res);
   else void handle(req, res);
 });
 server.on('upgrade', (req, socket, head) => {
   if (isForeignRequestTarget(req.url)) socket.destroy();
-  else if (isApiPath(req.url)) apiProxy.upgrade(req, socket, head);
+  else if (routeToApi(req)) apiProxy.upgrade(req, socket, head);
   else if (!nextUpgrades.emit('upgrade', req, socket, head)) socket.destroy();
 });
+server.on('connect', (_req, socket) => refuseConnect(socket));
+server.on('clientError', answerClientError);
 
 server.listen(config.port, () => log('info', 'server_started', { port: config.port, transport: 'node' }));
 

@@ -1,6 +1,6 @@
 // OIDC_TOKEN_AUTH_METHOD: the identity server's witness shows how the BFF authenticated at the token
 // and revocation endpoints (oidc-provider itself accepts basic and post interchangeably).
-import { exportJWK, generateKeyPair } from 'jose';
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loginThroughBff } from '../harness/login-through-bff';
 import { startStack, type Stack } from '../harness/stack';
@@ -26,22 +26,28 @@ describe('confidential client authentication (node transport)', () => {
     for (const e of grants) expect(e.clientAuthMethod).toBe('client_secret_post');
   });
 
-  it('private_key_jwt signs a client assertion with OIDC_CLIENT_PRIVATE_KEY (PEM and JWK)', async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bff-1', alg: 'ES256', use: 'sig' };
-    const privateJwk = { ...(await exportJWK(privateKey)), kid: 'bff-1', alg: 'ES256' };
-    const { createPrivateKey } = await import('node:crypto');
-    const pem = createPrivateKey({ key: privateJwk as never, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }).toString();
-    for (const key of [pem, JSON.stringify(privateJwk)]) {
-      stack = await startStack({
-        transports: ['node'], clientAuthMethod: 'private_key_jwt', clientJwks: { keys: [publicJwk] },
-        bffEnv: { OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: key },
-      });
-      const grants = (await loginAndRefresh(stack)).filter((e) => e.type === 'grant.success');
-      expect(grants.map((e) => e.grantType)).toEqual(['authorization_code', 'refresh_token']);
-      for (const e of grants) expect(e.clientAuthMethod).toBe('private_key_jwt');
-      await stack.close();
-      stack = undefined;
-    }
+  // RFC 7523 §2.2: every key type the README lists, as PEM and as JWK, with and without `alg`.
+  const KEYS: Array<[string, () => KeyObject, string | undefined, 'pem' | 'jwk']> = [
+    ['RSA PEM', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, undefined, 'pem'],
+    ['RSA JWK with alg PS256', () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, 'PS256', 'jwk'],
+    ['EC P-256 PEM', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, undefined, 'pem'],
+    ['EC P-256 JWK with alg ES256', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey, 'ES256', 'jwk'],
+    ['Ed25519 JWK without alg', () => generateKeyPairSync('ed25519').privateKey, undefined, 'jwk'],
+    ['Ed25519 PEM', () => generateKeyPairSync('ed25519').privateKey, undefined, 'pem'],
+  ];
+
+  it.each(KEYS)('private_key_jwt with OIDC_CLIENT_PRIVATE_KEY as %s logs in and refreshes', async (_name, make, alg, format) => {
+    const privateKey = make();
+    const publicJwk = { ...createPublicKey(privateKey).export({ format: 'jwk' }), kid: 'bff-1', use: 'sig', ...(alg ? { alg } : {}) };
+    const key = format === 'pem'
+      ? privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+      : JSON.stringify({ ...privateKey.export({ format: 'jwk' }), kid: 'bff-1', ...(alg ? { alg } : {}) });
+    stack = await startStack({
+      transports: ['node'], clientAuthMethod: 'private_key_jwt', clientJwks: { keys: [publicJwk as never] },
+      bffEnv: { OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: key },
+    });
+    const grants = (await loginAndRefresh(stack)).filter((e) => e.type === 'grant.success');
+    expect(grants.map((e) => e.grantType)).toEqual(['authorization_code', 'refresh_token']);
+    for (const e of grants) expect(e.clientAuthMethod).toBe('private_key_jwt');
   });
 });

@@ -1,5 +1,7 @@
 // Every agent route checks origin, CSRF and session for itself (security.md), and refuses
 // tampered, truncated, swapped and foreign-key cookies; key rotation keeps users logged in.
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySetCookies } from '../harness/browser-cookies';
 import { loginThroughBff, type LoginResult } from '../harness/login-through-bff';
@@ -115,6 +117,110 @@ describe.each<Transport>(['node', 'next'])('OAuth Agent guards (%s transport)', 
       expect(res.status).toBe(401);
       expect((await res.json()).code).toBe('unauthorized_request');
     });
+  });
+});
+
+/** Resident memory of a process and its descendants (next start may run its server in a child), in bytes. */
+function residentBytes(pid: number): number {
+  let total = 0;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  total += Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    let children = '';
+    try { children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8'); } catch { continue; }
+    for (const child of children.split(/\s+/).filter(Boolean)) {
+      try { total += residentBytes(Number(child)); } catch { /* exited meanwhile */ }
+    }
+  }
+  return total;
+}
+
+/**
+ * POSTs `total` bytes to an agent route with a forged `Sec-Fetch-Site: same-origin`, declared by
+ * Content-Length or chunked: first only 1 MiB, then waits for the answer (a server that reads the
+ * whole body before answering never gives one: `status` undefined), then sends the rest anyway, as
+ * a client that ignores the answer would, so the server's memory is judged after all of it.
+ */
+function postHuge(bff: RunningBff, path: string, total: number, framing: 'content-length' | 'chunked'): Promise<{ status?: number; body: string }> {
+  const socket = connect(bff.port, '127.0.0.1');
+  const chunk = Buffer.alloc(64 * 1024, 0x20); // JSON whitespace: a parser would happily read it all
+  const received: Buffer[] = [];
+  socket.on('error', () => { /* EPIPE/ECONNRESET once the server stops reading: judged by what arrived */ });
+  socket.on('data', (c: Buffer) => received.push(c));
+  // The whole answer: its head, then Content-Length bytes or the last chunk.
+  const complete = () => {
+    const text = Buffer.concat(received).toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    if (end < 0) return false;
+    const length = /\r\ncontent-length: (\d+)/i.exec(text.slice(0, end))?.[1];
+    return length !== undefined ? text.length - end - 4 >= Number(length) : text.endsWith('0\r\n\r\n');
+  };
+  const answered = new Promise<void>((resolve) => {
+    socket.on('data', () => { if (complete()) resolve(); });
+    socket.once('close', () => resolve());
+  });
+  let sent = 0;
+  const send = async (upTo: number) => {
+    while (sent < upTo && !socket.destroyed) {
+      const piece = framing === 'chunked' ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk;
+      sent += chunk.length;
+      if (!socket.write(piece)) await new Promise((r) => { socket.once('drain', r); socket.once('close', r); });
+    }
+  };
+  return (async () => {
+    socket.write(`POST /oauth-agent/${path} HTTP/1.1\r\nHost: ${new URL(bff.origin).host}\r\nOrigin: ${bff.origin}\r\nSec-Fetch-Site: same-origin\r\n`
+      + `Content-Type: application/json\r\n${framing === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${total}`}\r\n\r\n`);
+    await send(1024 * 1024);
+    const bounded = await Promise.race([answered.then(() => true), new Promise((r) => setTimeout(() => r(false), 20_000))]);
+    if (bounded) {
+      await send(total);
+      if (framing === 'chunked' && !socket.destroyed) socket.write('0\r\n\r\n');
+      await new Promise((r) => socket.write('', r));
+    }
+    socket.destroy();
+    const text = Buffer.concat(received).toString('latin1');
+    const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
+    const rawBody = text.slice(text.indexOf('\r\n\r\n') + 4);
+    const body = /transfer-encoding: chunked/i.test(text.slice(0, text.indexOf('\r\n\r\n'))) ? rawBody.replace(/^[0-9a-f]+\r\n/i, '').replace(/\r\n0\r\n\r\n$/, '') : rawBody;
+    return { status: status ? Number(status) : undefined, body };
+  })();
+}
+
+describe.each<Transport>(['node', 'next'])('agent request bodies (%s transport)', (transport) => {
+  const bff = () => stack.bff(transport);
+  const FIFTY_MB = 50 * 1024 * 1024;
+
+  it.each(['content-length', 'chunked'] as const)('a 50 MB body (%s) is refused with 413 payload_too_large before it is read; the server\'s memory barely moves', async (framing) => {
+    const before = residentBytes(bff().process.pid!);
+    const res = await postHuge(bff(), 'login/start', FIFTY_MB, framing);
+    const after = residentBytes(bff().process.pid!);
+    // Answered while the body was still incomplete: the server did not wait for (or read) it.
+    expect(res.status, 'an answer after the first MiB').toBe(413);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'payload_too_large' });
+    // The body is never held: RSS grows by less than its size (the refused bytes still pass through
+    // Node's buffers as garbage: ~35-40 MB of heap growth were measured once, the first time only).
+    // Reading it whole, as before, grew the server by several times the body.
+    const growth = `RSS ${Math.round(before / 2 ** 20)} → ${Math.round(after / 2 ** 20)} MB`;
+    console.log(`${transport} ${framing} 50 MB refused: ${growth}`);
+    expect(after - before, growth).toBeLessThan(FIFTY_MB);
+    // The server is fine afterwards.
+    expect((await callAgent(bff(), 'session')).status).toBe(200);
+  }, 60_000);
+
+  it('a body at the 16 KiB limit is read; one byte more is 413, declared or not', async () => {
+    const at = `{"extraParams":[]}${' '.repeat(16 * 1024 - 18)}`;
+    expect(Buffer.byteLength(at)).toBe(16 * 1024);
+    const ok = await callAgent(bff(), 'login/start', { body: at });
+    expect(ok.status).toBe(200);
+    const over = await callAgent(bff(), 'login/start', { body: `${at} ` });
+    expect(over.status).toBe(413);
+    expect((await over.json()).code).toBe('payload_too_large');
+    const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(`${at} `)); c.close(); } });
+    const chunked = await fetch(`${bff().origin}/oauth-agent/login/start`, {
+      method: 'POST', body: stream, duplex: 'half', headers: { origin: bff().origin, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' },
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await chunked.json()).code).toBe('payload_too_large');
   });
 });
 

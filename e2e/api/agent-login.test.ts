@@ -6,7 +6,9 @@ import { applySetCookies, cookieNames } from '../harness/browser-cookies';
 import { loginThroughBff } from '../harness/login-through-bff';
 import { startStack, type Stack } from '../harness/stack';
 import type { Transport } from '../harness/start-bff';
-import { callAgent, clearedNames, idpEvents, openSession, refreshGrants, SESSION_COOKIES } from './agent-test-helpers';
+import { callAgent, clearedNames, idpEvents, openSession, refreshGrants, SESSION_COOKIES, subjectOf, type IdpEvent } from './agent-test-helpers';
+
+const codeRedemptions = (events: IdpEvent[]) => events.filter((e) => e.type === 'grant.success' && e.grantType === 'authorization_code');
 
 let stack: Stack;
 // This suite reads the classic authorization request URL (its parameters, its state), so it runs with
@@ -158,20 +160,75 @@ describe.each<Transport>(['node', 'next'])('OAuth Agent login and session (%s tr
     expect((await endB.json()).handled).toBe(true);
   });
 
-  it('a replayed authorization response never logs anyone in, and the transaction is single-use', async () => {
+  it('a replayed authorization response never redeems the code again nor starts another session; the transaction is single-use', async () => {
     const { cookies, pageUrl } = await authorizeAtIdentityServer('alice');
     const first = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl } });
     expect(first.status).toBe(200);
-    // An attacker replaying the same response with the (captured) transaction cookie: the code is spent.
+    const firstSession = openSession(bff(), applySetCookies(cookies, first.headers.getSetCookie()))!;
+    const codeGrantsBefore = codeRedemptions(await idpEvents(stack.local.issuer)).length;
+    // The same response with the (kept) transaction cookie: the transaction is remembered as finished,
+    // the code is not sent to the identity server again; a repeat right after gets the same session.
     const replay = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl } });
-    expect(replay.status).toBe(400);
-    expect((await replay.json()).code).toBe('authorization_error');
-    expect(replay.headers.getSetCookie().some((l) => /^__Host-th-(at|rt|id|csrf)=[^;]/.test(l))).toBe(false);
-    // The browser itself no longer holds the transaction cookie after the first completion.
+    expect(replay.status).toBe(200);
+    expect(openSession(bff(), applySetCookies(cookies, replay.headers.getSetCookie()))?.sid).toBe(firstSession.sid);
+    expect(codeRedemptions(await idpEvents(stack.local.issuer)).length).toBe(codeGrantsBefore);
+    // ... and the identity server saw no replay, so the session's grant is intact.
+    const session = applySetCookies(cookies, first.headers.getSetCookie());
+    expect((await callAgent(bff(), 'refresh', { cookies: session, csrf: firstSession.csrf })).status).toBe(204);
+    // Without the transaction cookie or the session, the response is worth nothing.
     const browser = applySetCookies(cookies, first.headers.getSetCookie());
     const again = await callAgent(bff(), 'login/end', { cookies: browser.replace(/__Host-th-(at|rt|id|csrf)=[^;]*(; )?/g, ''), body: { pageUrl } });
     expect(again.status).toBe(400);
     expect((await again.json()).code).toBe('invalid_request');
+    expect(again.headers.getSetCookie().some((l) => /^__Host-th-(at|rt|id|csrf)=[^;]/.test(l))).toBe(false);
+  });
+
+  it('5 concurrent login/end calls for one authorization response: all 200 with the same session, one code redemption, the grant still refreshes', async () => {
+    const { cookies, pageUrl } = await authorizeAtIdentityServer('erin');
+    const before = codeRedemptions(await idpEvents(stack.local.issuer)).length;
+    // A page whose page-load logic runs several times at once (React StrictMode runs it twice).
+    const answers = await Promise.all(Array.from({ length: 5 }, () => callAgent(bff(), 'login/end', { cookies, body: { pageUrl } })));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const bodies = await Promise.all(answers.map((r) => r.json()));
+    for (const body of bodies) expect(body).toMatchObject({ handled: true, isLoggedIn: true, csrf: bodies[0].csrf });
+    const browsers = answers.map((r) => applySetCookies(cookies, r.headers.getSetCookie()));
+    const sessions = browsers.map((c) => openSession(bff(), c));
+    expect(new Set(sessions.map((x) => x?.sid)).size).toBe(1);
+    expect(new Set(sessions.map((x) => x?.refreshToken)).size).toBe(1);
+    expect(subjectOf(sessions[0]!.accessToken)).toBe('erin');
+    const events = await idpEvents(stack.local.issuer);
+    expect(codeRedemptions(events).length - before, 'code redemptions at the identity server').toBe(1);
+    expect(events.filter((e) => e.type === 'grant.error' && e.grantType === 'authorization_code')).toEqual([]);
+    // Whichever answer the browser kept, the grant is valid: it refreshes.
+    const refreshed = await callAgent(bff(), 'refresh', { cookies: browsers[4]!, csrf: bodies[0].csrf });
+    expect(refreshed.status).toBe(204);
+    // A later repeat from the browser that now holds the session: told so, nothing redeemed or set.
+    const later = await callAgent(bff(), 'login/end', { cookies: applySetCookies(browsers[4]!, refreshed.headers.getSetCookie()), body: { pageUrl } });
+    expect(later.status).toBe(200);
+    expect(await later.json()).toMatchObject({ handled: true, isLoggedIn: true, csrf: bodies[0].csrf });
+    expect(later.headers.getSetCookie().filter((l) => !/Max-Age=0/.test(l))).toEqual([]);
+    expect(codeRedemptions(await idpEvents(stack.local.issuer)).length - before).toBe(1);
+  });
+
+  it('200 abandoned login/starts keep at most 3 pending transactions: the site never answers 431, the newest still logs in', async () => {
+    let cookies = '';
+    const urls: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const res = await callAgent(bff(), 'login/start', { cookies });
+      expect(res.status).toBe(200);
+      urls.push((await res.json()).authorizationRequestUrl);
+      cookies = applySetCookies(cookies, res.headers.getSetCookie());
+      expect(cookieNames(cookies).filter((n) => n.startsWith('__Host-th-login-')).length).toBeLessThanOrEqual(3);
+    }
+    const page = await fetch(`${bff().origin}/`, { headers: { cookie: cookies } });
+    expect(page.status).toBe(200);
+    // The oldest were dropped; the newest finishes normally.
+    const dropped = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl: await loginAtIdentityServer(urls[0]!, 'frank') } });
+    expect(dropped.status).toBe(400);
+    expect((await dropped.json()).code).toBe('invalid_request');
+    const newest = await callAgent(bff(), 'login/end', { cookies, body: { pageUrl: await loginAtIdentityServer(urls[199]!, 'frank') } });
+    expect(newest.status).toBe(200);
+    expect((await newest.json()).handled).toBe(true);
   });
 
   it('login/end without the transaction cookie, with a foreign one, or a pageUrl off origin is 400 invalid_request', async () => {

@@ -13,6 +13,8 @@ export interface WitnessedRequest {
   sha256?: string;
   /** True once the request body ended normally; false while streaming or after an abort. */
   complete: boolean;
+  /** True once the request is over, whether its body ended normally or the connection was cut. */
+  ended: boolean;
 }
 
 export interface BodyWitness {
@@ -25,12 +27,14 @@ export interface BodyWitness {
 export async function startBodyWitness(port = 0): Promise<BodyWitness> {
   const requests: WitnessedRequest[] = [];
   const server: Server = createServer((req, res) => {
-    const entry: WitnessedRequest = { method: req.method ?? '', url: req.url ?? '', length: 0, complete: false };
+    const entry: WitnessedRequest = { method: req.method ?? '', url: req.url ?? '', length: 0, complete: false, ended: false };
     requests.push(entry);
     const hash = createHash('sha256');
     req.on('data', (c: Buffer) => { entry.length += c.length; hash.update(c); });
+    req.on('close', () => { entry.ended = true; });
     req.on('end', () => {
       entry.complete = true;
+      entry.ended = true;
       entry.sha256 = hash.digest('hex');
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ length: entry.length, sha256: entry.sha256 }));

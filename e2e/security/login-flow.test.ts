@@ -61,20 +61,31 @@ describe.each(TRANSPORTS)('login flow attacks (%s transport)', (transport: Trans
     expect(await codeGrants()).toEqual([]);
   });
 
-  it('[RFC 6749 §4.1.2][RFC 9700 §4.2.4] code replay (even with the used transaction cookie kept) never logs anyone in', async () => {
+  it('[RFC 6749 §4.1.2][RFC 9700 §4.2.4][contract §2] code replay (even with the used transaction cookie kept) never redeems the code again nor creates another session', async () => {
     const { cookies, pageUrl } = await authorize();
     const first = await end(pageUrl.href, cookies);
     expect(first.status).toBe(200);
     s.audit.harvest(bff(), first.headers.getSetCookie());
+    const { csrf } = await first.json() as { csrf: string };
     expect(first.headers.getSetCookie().some((l) => l.startsWith(cookies.split('=')[0]!) && /Max-Age=0/.test(l)), 'transaction cookie cleared').toBe(true);
-    // A browser that obeyed the removal: no pending transaction.
-    await expectRefused(await end(pageUrl.href, applySetCookies(cookies, first.headers.getSetCookie()).split('; ').filter((c) => !c.startsWith('__Host-th-login-')).join('; ')), 'invalid_request');
-    // An attacker who kept the transaction cookie: the identity server refuses the used code.
+    const loggedIn = applySetCookies(cookies, first.headers.getSetCookie());
+    // A browser that obeyed the removal and holds the session: the same session is reported, nothing set.
+    const repeat = await end(pageUrl.href, loggedIn);
+    expect(repeat.status).toBe(200);
+    expect(await repeat.json()).toMatchObject({ handled: true, isLoggedIn: true, csrf });
+    expect(sessionCookiesSet(repeat.headers.getSetCookie())).toEqual([]);
+    // Neither session nor transaction cookie: nothing.
+    await expectRefused(await end(pageUrl.href, loggedIn.split('; ').filter((c) => !c.startsWith('__Host-th-')).join('; ')), 'invalid_request');
+    // Someone who kept the transaction cookie: at most the same session (same CSRF token), never a new one.
     const replay = await end(pageUrl.href, cookies);
-    expect(replay.status).toBeGreaterThanOrEqual(400);
-    expect(replay.status).toBeLessThan(500);
-    expect(sessionCookiesSet(replay.headers.getSetCookie())).toEqual([]);
+    if (replay.status === 200) expect((await replay.json() as { csrf: string }).csrf).toBe(csrf);
+    else expect(sessionCookiesSet(replay.headers.getSetCookie())).toEqual([]);
+    s.audit.harvest(bff(), replay.headers.getSetCookie());
     expect((await codeGrants()).length).toBe(1);
+    // The identity server saw no replay, so it revoked nothing: the session still refreshes.
+    const refreshed = await fetch(`${bff().origin}/oauth-agent/refresh`, { method: 'POST', headers: { ...headers(loggedIn), 'x-th-csrf': csrf } });
+    expect(refreshed.status).toBe(204);
+    s.audit.harvest(bff(), refreshed.headers.getSetCookie());
   });
 
   it('[RFC 6749 §4.1.2.1][CWE-79] error=access_denied with an HTML/script error_description → 400 access_denied, never reflected', async () => {

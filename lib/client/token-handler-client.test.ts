@@ -7,6 +7,11 @@ import { deferred, fakeBrowser, fakeWindow, json, ORIGIN, scriptedFetch, tick } 
 
 const LOGGED_IN = { handled: false, isLoggedIn: true, csrf: 'csrf-value-1' };
 
+/** An API's RFC 6750 §3.1 answer to an expired access token, passed through by the proxy. */
+const expiredAtApi = () => new Response('{}', {
+  status: 401, headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="expired"' },
+});
+
 function client(routes: Parameters<typeof scriptedFetch>[0], opts: Partial<TokenHandlerClientOptions> & { href?: string } = {}) {
   const server = scriptedFetch({
     'POST /oauth-agent/login/end': () => json(200, LOGGED_IN),
@@ -71,7 +76,7 @@ describe('refresh on 401', () => {
         const n = Number(c.search.get('n'));
         const stale = !refreshed;
         await tick(stale ? (n % 4) * 20 : 0);
-        return stale ? json(401, { code: 'unauthorized_request', message: '' }) : json(200, { ok: true });
+        return stale ? expiredAtApi() : json(200, { ok: true });
       },
       'POST /oauth-agent/refresh': async () => { await refreshGate.promise; refreshed = true; return new Response(null, { status: 204 }); },
     }, { crossTab: crossTab() });
@@ -86,7 +91,7 @@ describe('refresh on 401', () => {
   });
 
   it('retries only once: a second 401 is returned to the caller without another refresh', async () => {
-    const { th, server } = client({ 'POST /api/echo': () => json(401, { code: 'unauthorized_request', message: '' }) });
+    const { th, server } = client({ 'POST /api/echo': () => expiredAtApi() });
     await th.onPageLoad();
     const response = await th.fetch('/api/echo', { method: 'POST', body: 'payload' });
     expect(response.status).toBe(401);
@@ -97,7 +102,7 @@ describe('refresh on 401', () => {
 
   it('ends the session when the refresh is rejected: session_expired event, typed error, no CSRF afterwards', async () => {
     const { th, server } = client({
-      '* /api/orders': () => json(401, { code: 'unauthorized_request', message: '' }),
+      '* /api/orders': () => json(401, { code: 'token_expired', message: '' }),
       'POST /oauth-agent/refresh': () => json(401, { code: 'session_expired', message: '' }),
     });
     await th.onPageLoad();
@@ -110,6 +115,45 @@ describe('refresh on 401', () => {
     expect(th.isLoggedIn).toBe(false);
     await th.fetch('/api/orders', { method: 'POST' }).catch(() => {});
     expect(server.calls.at(-2)!.headers.get('x-th-csrf')).toBeNull();
+  });
+
+  it.each([
+    ['an API\'s insufficient_scope', () => new Response('{}', { status: 401, headers: { 'www-authenticate': 'Bearer error="insufficient_scope", scope="orders:write"' } })],
+    ['an API\'s own refusal without a challenge', () => json(401, { error: 'not_your_order' })],
+    ['a challenge of another scheme', () => new Response('', { status: 401, headers: { 'www-authenticate': 'Basic realm="invalid_token"' } })],
+    ['the proxy\'s unauthorized_request (e.g. a missing CSRF header)', () => json(401, { code: 'unauthorized_request', message: '' })],
+  ])('returns %s to the caller: no refresh, no retry', async (_name, answer) => {
+    const { th, server } = client({ 'POST /api/orders': answer });
+    await th.onPageLoad();
+    const response = await th.fetch('/api/orders', { method: 'POST', body: '{}' });
+    expect(response.status).toBe(401);
+    expect(await response.text()).toBe(await answer().text()); // the body is still the caller's to read
+    expect(server.count('POST', '/api/orders')).toBe(1);
+    expect(server.count('POST', '/oauth-agent/refresh')).toBe(0);
+    expect(th.isLoggedIn).toBe(true);
+  });
+
+  it('refreshes on the proxy\'s token_expired and on an unquoted invalid_token challenge', async () => {
+    for (const expired of [() => json(401, { code: 'token_expired', message: '' }),
+      () => new Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer error=invalid_token' } })]) {
+      let first = true;
+      const { th, server } = client({ 'GET /api/orders': () => (first ? ((first = false), expired()) : json(200, { ok: true })) });
+      await th.onPageLoad();
+      expect((await th.fetch('/api/orders')).status).toBe(200);
+      expect(server.count('POST', '/oauth-agent/refresh')).toBe(1);
+    }
+  });
+
+  it('session_expired from the proxy ends the session without a refresh', async () => {
+    const { th, server } = client({ 'GET /api/orders': () => json(401, { code: 'session_expired', message: '' }) });
+    await th.onPageLoad();
+    const expired = vi.fn();
+    th.on('session_expired', expired);
+    const err = await rejection(th.fetch('/api/orders'));
+    expect([err.code, err.status]).toEqual(['session_expired', 401]);
+    expect(expired).toHaveBeenCalledTimes(1);
+    expect(th.isLoggedIn).toBe(false);
+    expect(server.count('POST', '/oauth-agent/refresh')).toBe(0);
   });
 
   it('refreshes and retries userInfo once on token_expired', async () => {
@@ -155,6 +199,24 @@ describe('onPageLoad', () => {
     expect(JSON.parse(server.calls[0]!.body)).toEqual({ pageUrl: href });
     expect(win.replaced).toEqual(['/orders/42?tab=2#top']);
     expect(login).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends one authorization response to login/end once, however often the page-load logic runs', async () => {
+    const href = `${ORIGIN}/?code=abc&state=xyz`;
+    const gate = deferred();
+    const { th, server } = client({ 'POST /oauth-agent/login/end': async () => { await gate.promise; return json(200, { ...LOGGED_IN, handled: true }); } }, { href });
+    // React StrictMode: the effect runs, is cleaned up and runs again before the first call returns.
+    const first = th.onPageLoad(href);
+    const second = th.onPageLoad(href);
+    gate.resolve();
+    expect(await second).toEqual(await first);
+    expect((await first).handled).toBe(true);
+    expect(await th.onPageLoad(href)).toEqual(await first); // and later on, with the same URL
+    expect(server.count('POST', '/oauth-agent/login/end')).toBe(1);
+    // A plain page URL is asked about afresh once the earlier call has finished.
+    await th.onPageLoad(`${ORIGIN}/orders`);
+    await th.onPageLoad(`${ORIGIN}/orders`);
+    expect(server.count('POST', '/oauth-agent/login/end')).toBe(3);
   });
 
   it('leaves the address bar alone when nothing was handled', async () => {
@@ -203,7 +265,7 @@ describe('across tabs', () => {
     const browser = fakeBrowser();
     let refreshed = false;
     const routes = {
-      'GET /api/orders': () => (refreshed ? json(200, {}) : json(401, { code: 'unauthorized_request', message: '' })),
+      'GET /api/orders': () => (refreshed ? json(200, {}) : expiredAtApi()),
       'POST /oauth-agent/refresh': async () => { await tick(20); refreshed = true; return new Response(null, { status: 204 }); },
     };
     const server = scriptedFetch({ 'POST /oauth-agent/login/end': () => json(200, LOGGED_IN), 'GET /oauth-agent/claims': () => json(200, {}), ...routes });
@@ -238,7 +300,7 @@ describe('across tabs', () => {
 
   it('session expiry in one tab is announced to the other', async () => {
     const browser = fakeBrowser();
-    const expiring = { '* /api/x': () => json(401, { code: 'unauthorized_request', message: '' }), 'POST /oauth-agent/refresh': () => json(401, { code: 'session_expired', message: '' }) };
+    const expiring = { '* /api/x': () => expiredAtApi(), 'POST /oauth-agent/refresh': () => json(401, { code: 'session_expired', message: '' }) };
     const a = client(expiring, { crossTab: browser.tab() });
     const b = client({}, { crossTab: browser.tab() });
     await Promise.all([a.th.onPageLoad(), b.th.onPageLoad()]);

@@ -1,6 +1,7 @@
 // The SPA's side of the token handler: one small object that knows the OAuth Agent's endpoints
 // (contract §2), calls the OAuth Proxy (`/api/*`, contract §3) with the CSRF header, refreshes once
-// for all concurrent callers when a call is rejected with 401, and keeps tabs in step.
+// for all concurrent callers when a call is rejected because its access token expired, and keeps
+// tabs in step.
 // Browser-only and dependency-free. The CSRF value lives in this object's memory only: never in
 // storage, never in cross-tab messages (after a reload, onPageLoad()/session() fetch it again).
 import { holdsAuthorizationResponse, removeAuthorizationResponseParams } from './address-bar';
@@ -29,6 +30,8 @@ export class TokenHandlerClient {
   /** Counts completed refreshes (here or in another tab): a 401 to a request sent before one is just retried. */
   private generation = 0;
   private refreshing: Promise<void> | null = null;
+  /** The last onPageLoad(): a repeat for the same URL (React StrictMode runs effects twice) shares it. */
+  private pageLoad: { url: string; promise: Promise<PageLoadResult> } | null = null;
 
   constructor(options: TokenHandlerClientOptions = {}) {
     const g = globalThis as unknown as { location: LocationLike; history?: HistoryLike };
@@ -53,8 +56,22 @@ export class TokenHandlerClient {
   /**
    * Call on every page load: finishes a login when the address bar holds the authorization response,
    * otherwise reports the session. Cleans the response parameters from the address bar either way.
+   * A second call for the same URL while the first runs, or for an authorization response already
+   * handled, gets the first call's result: an authorization response is sent to login/end once.
    */
-  async onPageLoad(pageUrl: string = this.location.href): Promise<PageLoadResult> {
+  onPageLoad(pageUrl: string = this.location.href): Promise<PageLoadResult> {
+    const last = this.pageLoad;
+    if (last && last.url === pageUrl) return last.promise;
+    const promise = this.loadPage(pageUrl);
+    const entry = { url: pageUrl, promise };
+    this.pageLoad = entry;
+    // A plain page URL may be asked about again later (the session changes); a login response never.
+    const forget = () => { if (this.pageLoad === entry && !holdsAuthorizationResponse(pageUrl)) this.pageLoad = null; };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  private async loadPage(pageUrl: string): Promise<PageLoadResult> {
     let body: SessionBody;
     try {
       body = await this.agentJson('POST', 'login/end', { pageUrl });
@@ -118,9 +135,12 @@ export class TokenHandlerClient {
   }
 
   /**
-   * `fetch` for the app's own origin (`/api/...`): adds the CSRF header on unsafe methods; on 401
-   * refreshes once (shared by every waiting caller) and retries once. Throws TokenHandlerError
-   * `session_expired` when the session cannot be refreshed, and `cross_origin_request` for other origins.
+   * `fetch` for the app's own origin (`/api/...`): adds the CSRF header on unsafe methods. When the
+   * access token was rejected as expired (`token_expired`, or the API's `WWW-Authenticate: Bearer
+   * error="invalid_token"`) it refreshes once (shared by every waiting caller) and retries once; any
+   * other 401 (an API's own refusal, a missing CSRF header) is the caller's to handle. Throws
+   * TokenHandlerError `session_expired` when the session has ended or cannot be refreshed, and
+   * `cross_origin_request` for other origins.
    */
   async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
     const request = toSameOriginRequest(input, init, this.location.origin);
@@ -128,6 +148,13 @@ export class TokenHandlerClient {
     const generation = this.generation;
     const response = await this.send(request);
     if (response.status !== 401) return response;
+    const reason = await rejectionReason(response);
+    if (reason === 'session_expired') {
+      await response.body?.cancel();
+      this.signOut('session_expired', 'this-tab');
+      throw new TokenHandlerError('session_expired', 401, 'The session has ended; sign in again');
+    }
+    if (reason !== 'token_expired') return response;
     await response.body?.cancel();
     await this.refreshAfter(generation);
     return this.send(retry);
@@ -233,6 +260,23 @@ export class TokenHandlerClient {
       // A new session means a new CSRF value: fetch it (it never travels between tabs).
       void this.session().then((s) => { if (s.isLoggedIn) this.events.emit('login', { source: 'other-tab' }); }, () => {});
     }
+  }
+}
+
+/**
+ * Why a 401 was given: the contract's `session_expired` (the BFF ended the session and cleared its
+ * cookies) or `token_expired`, or RFC 6750 §3.1 `invalid_token` from the API; anything else is `other`.
+ */
+async function rejectionReason(response: Response): Promise<'token_expired' | 'session_expired' | 'other'> {
+  // RFC 6750 §3: the error attribute of a Bearer challenge (quoted or not).
+  const challenge = response.headers.get('www-authenticate') ?? '';
+  if (/^\s*Bearer\b/i.test(challenge) && /\berror\s*=\s*"?invalid_token"?/i.test(challenge)) return 'token_expired';
+  if (!(response.headers.get('content-type') ?? '').includes('json')) return 'other';
+  try {
+    const code = ((await response.clone().json()) as { code?: unknown } | null)?.code;
+    return code === 'token_expired' || code === 'session_expired' ? code : 'other';
+  } catch {
+    return 'other';
   }
 }
 

@@ -40,13 +40,52 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as 
 type Method = typeof METHODS[number];
 type RouteExports = Record<Method, (request: Request) => Promise<Response>>;
 
-const MAX_BODY_CHARS = 16 * 1024;
+/** Agent bodies are small JSON documents; anything larger is refused before it costs memory. */
+export const MAX_AGENT_BODY_BYTES = 16 * 1024;
+
+const tooLarge = () => new ThError('payload_too_large', 'The request body is too large');
+
+/**
+ * Reads at most MAX_AGENT_BODY_BYTES (contract §2, 413 payload_too_large): refused from Content-Length
+ * before any byte is read, and a body without one is cut off as soon as it passes the limit, so a
+ * 100 MB POST costs neither memory nor CPU (RFC 9110 §15.5.14).
+ */
+async function readLimitedText(request: Request): Promise<string> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && !(Number(declared) <= MAX_AGENT_BODY_BYTES)) {
+    if (request.body) void discardRest(request.body.getReader());
+    throw tooLarge();
+  }
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    received += value.byteLength;
+    if (received > MAX_AGENT_BODY_BYTES) { void discardRest(reader); throw tooLarge(); }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The rest of a refused body is read and dropped, as Node does with a body nobody read: cancelling
+ * would destroy the connection before the 413 is written, and closing it with unread bytes makes the
+ * kernel reset it, which loses the answer at the client. Memory stays flat; the client stops sending
+ * once it reads the 413.
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  try {
+    for (;;) if ((await reader.read()).done) return;
+  } catch { /* the client went away */ }
+}
 
 /** Only JSON bodies: a text/plain or form POST is what a cross-site page can send without preflight. */
 async function readJsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
+  const text = await readLimitedText(request);
   if (text.length === 0) return undefined;
-  if (text.length > MAX_BODY_CHARS) throw badRequest('The request body is too large');
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw badRequest('The request body must be JSON');
   try { return JSON.parse(text) as unknown; } catch { throw badRequest('The request body is not valid JSON'); }

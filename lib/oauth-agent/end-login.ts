@@ -1,13 +1,16 @@
 // POST /oauth-agent/login/end: finishes the login when the page URL carries the authorization
 // response for a pending transaction; otherwise reports the current session (Curity contract).
+import { nowSeconds, type Session } from '../cookies/session-cookies';
 import { jsonResponse, badRequest, FrontChannelError, ThError } from '../errors';
 import { log } from '../log';
 import type { SessionPrincipal } from '../cookies/session-cookies';
 import { decodeIdTokenClaims } from '../oidc/id-token-claims';
 import { countLogin } from '../observability/metrics';
+import type { LoginTransaction } from '../oidc/authorization-request';
 import { redeemAuthorizationCode } from '../oidc/token-requests';
 import { setCookieHeaders, type AgentContext } from './agent-route';
-import { clearLoginTransaction, readLoginTransaction } from './login-transaction';
+import { findRedemption, joinRedemption, responseTagOf, startRedemption, transactionKey, type Redemption } from './login-redemptions';
+import { clearLoginTransaction, readLoginTransactionWithExpiry } from './login-transaction';
 import { describeSession, reportSession } from './session-status';
 
 /** The authorization response parameters of `pageUrl`, which must be on PUBLIC_ORIGIN. */
@@ -28,21 +31,20 @@ export async function endLogin(ctx: AgentContext): Promise<Response> {
 
   const clearTransaction: Array<[string, string]> = [['set-cookie', clearLoginTransaction(config, state)]];
   try {
-    // RFC 9700 §4.7.1 / next-auth CVE-2023-27490: no transaction cookie, no login. A replayed
-    // code/state finds its cookie already deleted.
-    const transaction = readLoginTransaction(config, cookies.codec, jar, state);
-    if (!transaction) throw badRequest('No pending login matches this response');
-    if (transaction.issuer !== config.oidc.issuer) throw badRequest('The login was started with another identity server');
-    const error = params.get('error');
-    // RFC 6749 §4.1.2.1: the code goes to the SPA; error_description is attacker-controllable, never echoed.
-    if (error !== null) throw new FrontChannelError(error);
-    const responseParams = new URLSearchParams();
-    for (const name of ['code', 'state', 'iss', 'session_state']) {
-      const v = params.get(name);
-      if (v !== null) responseParams.set(name, v);
-    }
-    const tokens = await redeemAuthorizationCode(config.oidc, responseParams, transaction);
-    const session = cookies.create(tokens, undefined, principalOf(tokens.idToken));
+    const now = nowSeconds();
+    const key = transactionKey(state);
+    const responseTag = responseTagOf(params);
+    // RFC 9700 §4.7.1 / next-auth CVE-2023-27490: no transaction cookie, no login.
+    const pending = readLoginTransactionWithExpiry(config, cookies.codec, jar, state);
+    // An error response redeems nothing: each is answered with its own code (and clears the cookie).
+    const redeems = params.get('error') === null;
+    const earlier = redeems ? findRedemption(key, now) : undefined;
+    if (earlier) return await answerDuplicate(ctx, earlier, responseTag, pending !== undefined, now, clearTransaction);
+    if (!pending) throw badRequest('No pending login matches this response');
+    const { transaction, expiresAt } = pending;
+    const session = redeems
+      ? await startRedemption(key, responseTag, expiresAt, now, () => finishLogin(ctx, params, transaction)).result
+      : await finishLogin(ctx, params, transaction);
     log('info', 'login_completed', { sid: session.sid });
     countLogin('success');
     return jsonResponse(200, describeSession(session, true), [...setCookieHeaders(cookies.write(jar, session)), ...clearTransaction]);
@@ -61,4 +63,43 @@ function principalOf(idToken: string | undefined): SessionPrincipal {
   if (!idToken) return {};
   const claims = decodeIdTokenClaims(idToken);
   return { iss: claims.iss, sub: claims.sub, ...(typeof claims.sid === 'string' ? { idpSid: claims.sid } : {}) };
+}
+
+/** The one redemption of an authorization response: checks, code exchange, a new session. */
+async function finishLogin({ config, cookies }: AgentContext, params: URLSearchParams, transaction: LoginTransaction): Promise<Session> {
+  if (transaction.issuer !== config.oidc.issuer) throw badRequest('The login was started with another identity server');
+  const error = params.get('error');
+  // RFC 6749 §4.1.2.1: the code goes to the SPA; error_description is attacker-controllable, never echoed.
+  if (error !== null) throw new FrontChannelError(error);
+  const responseParams = new URLSearchParams();
+  for (const name of ['code', 'state', 'iss', 'session_state']) {
+    const v = params.get(name);
+    if (v !== null) responseParams.set(name, v);
+  }
+  const tokens = await redeemAuthorizationCode(config.oidc, responseParams, transaction);
+  return cookies.create(tokens, undefined, principalOf(tokens.idToken));
+}
+
+/**
+ * Contract §2: login/end for a transaction this process has already started to finish. A
+ * duplicate sent with the first call (it still carries the transaction cookie) shares its outcome
+ * and gets the same session's cookies; a later one from the browser that now holds that session is
+ * told so (handled, nothing set); anything else, such as a kept transaction cookie replayed after
+ * the window, is refused. None of them redeems the code again.
+ */
+async function answerDuplicate(
+  { cookies, jar }: AgentContext, earlier: Redemption, responseTag: string, hasTransaction: boolean, now: number,
+  clearTransaction: Array<[string, string]>,
+): Promise<Response> {
+  if (earlier.responseTag !== responseTag) throw badRequest('This login has already been finished');
+  const shared = hasTransaction ? joinRedemption(earlier, now) : undefined;
+  if (shared) {
+    const session = await shared;
+    return jsonResponse(200, describeSession(session, true), [...setCookieHeaders(cookies.write(jar, session)), ...clearTransaction]);
+  }
+  const current = cookies.read(jar);
+  if (earlier.outcome && current.status === 'ok' && current.value.sid === earlier.outcome.sid) {
+    return jsonResponse(200, describeSession(current.value, true), clearTransaction);
+  }
+  throw badRequest('No pending login matches this response');
 }

@@ -25,17 +25,48 @@ export function writeLoginTransaction(config: Config, codec: CookieCodec, transa
 
 /** The pending transaction for `state`, or undefined when absent, expired, forged or of another state. */
 export function readLoginTransaction(config: Config, codec: CookieCodec, jar: CookieJar, state: string): LoginTransaction | undefined {
+  return readLoginTransactionWithExpiry(config, codec, jar, state)?.transaction;
+}
+
+/** As readLoginTransaction, with the cookie's sealed expiry (unix seconds). */
+export function readLoginTransactionWithExpiry(config: Config, codec: CookieCodec, jar: CookieJar, state: string): { transaction: LoginTransaction; expiresAt: number } | undefined {
   const raw = jar.get(loginCookieName(config, state));
   if (!raw) return undefined;
-  const plain = codec.open(PURPOSE, raw);
-  if (plain === null) return undefined;
+  const opened = codec.openWithExpiry(PURPOSE, raw);
+  if (opened === null) return undefined;
   try {
-    const t = JSON.parse(plain) as LoginTransaction;
+    const t = JSON.parse(opened.payload) as LoginTransaction;
     if (t.state !== state || typeof t.nonce !== 'string' || typeof t.codeVerifier !== 'string' || typeof t.issuer !== 'string') return undefined;
-    return t;
+    return { transaction: t, expiresAt: opened.expiresAt };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * At most this many pending logins per browser. Each transaction cookie is ~350 bytes for 10
+ * minutes; without a bound, abandoned login/starts pile up until every request's Cookie header is
+ * over the server's header limit and the whole site answers 431 (RFC 6265bis §5.7 lets a browser
+ * keep ~50 cookies of 4 KB per site). Three covers a retry in two tabs at once.
+ */
+export const MAX_PENDING_LOGINS = 3;
+
+/**
+ * Removal lines that make room for one more transaction: every login cookie that cannot be read
+ * (expired, forged, duplicated), then the oldest readable ones, until at most MAX_PENDING_LOGINS - 1
+ * remain. Age is the sealed expiry, which the browser cannot change.
+ */
+export function pruneLoginTransactions(config: Config, codec: CookieCodec, jar: CookieJar, now = nowSeconds()): string[] {
+  const prefix = cookieBaseName(config, 'login-');
+  const pending: Array<{ name: string; expiresAt: number }> = [];
+  for (const name of jar.names()) {
+    if (!name.startsWith(prefix)) continue;
+    const raw = jar.get(name);
+    pending.push({ name, expiresAt: (raw && codec.openWithExpiry(PURPOSE, raw, now)?.expiresAt) || 0 });
+  }
+  pending.sort((a, b) => a.expiresAt - b.expiresAt);
+  const excess = pending.length - (MAX_PENDING_LOGINS - 1);
+  return pending.slice(0, Math.max(0, excess)).map(({ name }) => serializeCookieRemoval(name, config.secureCookies));
 }
 
 /** Removal of the transaction cookie for `state`: used once, on success and on failure alike. */

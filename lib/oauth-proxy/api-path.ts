@@ -3,6 +3,19 @@
 import type { ApiRoute } from '../config';
 import { badRequest, ThError } from '../errors';
 
+/**
+ * Contract §3 / RFC 9110 §9.3: the methods an API is called with. TRACE/TRACK would echo the Bearer
+ * token back to page script (cross-site tracing), CONNECT would open a tunnel, and WebDAV verbs
+ * reach handlers the route was never meant to expose: all are refused, never forwarded.
+ */
+export const FORWARDED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export function assertForwardedMethod(method: string): void {
+  if (!FORWARDED_METHODS.has(method)) {
+    throw new ThError('method_not_allowed', 'This method is not forwarded to APIs', { headers: [['allow', [...FORWARDED_METHODS].join(', ')]] });
+  }
+}
+
 /** Deeper nesting than this is no legitimate client's doing; it only serves to confuse a decoder. */
 const MAX_DECODE_ROUNDS = 4;
 const ENCODED_SLASH = /%(?:2f|5c)/i;
@@ -15,8 +28,13 @@ export interface RouteMatch {
   readonly remainder: string;
 }
 
-/** A request-target split into its raw path and raw query (`''` or starting with `?`). */
+/**
+ * A request-target split into its raw path and raw query (`''` or starting with `?`). RFC 9112 §3.2:
+ * a request-target never holds a fragment; a raw `#` is cut off by some parsers after routing and
+ * kept by others, so it is refused (contract §3).
+ */
 export function splitRequestTarget(target: string): { path: string; query: string } {
+  if (target.includes('#')) throw badRequest('The request target holds a fragment');
   const q = target.indexOf('?');
   return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q) };
 }
@@ -43,13 +61,34 @@ export function assertSafeApiPath(rawPath: string): string {
   if (current.includes('\\')) throw badRequest('The path holds a backslash');
   if (CONTROL_CHARACTER.test(current)) throw badRequest('The path holds a control character');
   if (current.includes('//')) throw badRequest('The path holds an empty segment');
+  // Contract §3: servlet containers (Tomcat, Jetty, Spring) drop a `;parameter` before routing and
+  // resolving dot segments, so `/orders;x` is `/orders` and `..;x` is `..` to them (Orange Tsai,
+  // "Breaking Parser Logic", Black Hat 2018): a `;` anywhere is refused, encoded or not.
+  if (current.includes(';')) throw badRequest('The path holds a semicolon');
   for (const segment of current.split('/')) {
-    // Servlet containers (Tomcat, Jetty, Spring) drop a `;parameter` before resolving dot segments,
-    // so `..;x` is `..` to them (Orange Tsai, "Breaking Parser Logic", Black Hat 2018).
-    const name = segment.split(';', 1)[0];
-    if (name === '.' || name === '..') throw badRequest('The path holds a dot segment');
+    if (segment === '.' || segment === '..') throw badRequest('The path holds a dot segment');
   }
   return current;
+}
+
+// A path that may change under RFC 3986 §5.2.4 / WHATWG URL normalisation: a `.`/`..` segment,
+// encoded (`%2e`) or not, or a backslash (a separator in WHATWG URLs).
+const NORMALISABLE = /(?:^|[/\\])(?:\.|%2e)|\\/i;
+
+/**
+ * Contract §3: a request-target that only reaches `/api` after dot-segment normalisation
+ * (`/x/../api/y`, `/./api/y`, `/%2e/api/y`) is the API request `/api/y`, on every transport (Next
+ * normalises it before proxy.ts sees it). Returns that target (path, query and any fragment, which
+ * the policy then refuses), or undefined when the target is no such API request. `isApiPath` says
+ * whether a target is an API path as received.
+ */
+export function normaliseApiTarget(target: string, isApiPath: (target: string) => boolean): string | undefined {
+  const q = target.search(/[?#]/);
+  if (!NORMALISABLE.test(q < 0 ? target : target.slice(0, q))) return undefined;
+  const url = URL.parse(target, 'http://normalise.invalid');
+  if (!url || url.host !== 'normalise.invalid') return undefined;
+  const normalised = url.pathname + url.search + (target.includes('#') ? url.hash || '#' : '');
+  return isApiPath(normalised) ? normalised : undefined;
 }
 
 /** Longest prefix first (config sorts them), on a segment boundary: `/api/orders` never matches `/api/ordersX`. */

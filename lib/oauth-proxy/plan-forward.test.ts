@@ -5,7 +5,7 @@ import { loadConfig } from '../config';
 import { ThError } from '../errors';
 import { CookieJar } from '../cookies/cookie-jar';
 import { SessionCookies } from '../cookies/session-cookies';
-import { assertSafeApiPath, findApiRoute } from './api-path';
+import { assertSafeApiPath, findApiRoute, normaliseApiTarget } from './api-path';
 import { accessTokenNeedsRefresh, planForward, type ProxyRequest } from './plan-forward';
 import { filterUpstreamResponseHeaders } from './response-headers';
 
@@ -55,17 +55,53 @@ describe('planForward: path checks (400 invalid_request)', () => {
     '/api/../x', '/api/%2e%2e/x', '/api/%2E%2E/x', '/api/%252e%252e/x', '/api/%25252e%25252e/x', '/api/./x', '/api/a/.', '/api/a/..',
     '/api/a%2fb', '/api/a%2Fb', '/api/a%252fb', '/api/a%5cb', '/api/a%5Cb', '/api/a\\b', '/api//x', '/api/x//', '/api/a%00b', '/api/a%0d%0ab',
     '/api/a%7fb', '/api/%zz', '/api/%', '/api/%e2%82', '/api/%6frders/1', '/api/a/..;/b', '/api/a/.;x=1/b', '/api/a/%2e%2e;x/b',
+    // Contract §3: a `;` anywhere (servlets read /orders;x as /orders), encoded too, and a raw `#`.
+    '/api/orders;x', '/api/orders;jsessionid=1/1', '/api/a%3bb', '/api/a%253Bb', '/api;x/orders', '/api/x#y', '/api/x?a=1#frag', '/api/x#/../admin',
   ])('%s', (target) => {
     expect(codeOf(() => planForward(req(target), config))).toBe('invalid_request');
   });
 
-  it('keeps segments that only contain dots or semicolons among other characters', () => {
-    expect(assertSafeApiPath('/api/v1.2/a;b/..x/x..')).toBe('/api/v1.2/a;b/..x/x..');
+  it('keeps segments that only contain dots among other characters', () => {
+    expect(assertSafeApiPath('/api/v1.2/..x/x../.a')).toBe('/api/v1.2/..x/x../.a');
+  });
+
+  it('a `;` in the query is the query\'s business', () => {
+    expect(planForward(req('/api/x?a=1;b=2'), config).upstreamUrl.href).toBe('http://api:8080/x?a=1;b=2');
   });
 
   it('decodes until stable, with a bound', () => {
     expect(assertSafeApiPath('/api/%2561')).toBe('/api/a');
     expect(() => assertSafeApiPath(`/api/${'%25'.repeat(1)}25252561`)).toThrow(ThError);
+  });
+});
+
+describe('normaliseApiTarget: targets that reach /api only after dot-segment removal (contract §3)', () => {
+  const isApi = (t: string) => t === '/api' || t.startsWith('/api/') || t.startsWith('/api?');
+  it.each([
+    ['/x/../api/y', '/api/y'], ['/./api/y', '/api/y'], ['/%2e/api/y', '/api/y'], ['/%2E/api/y?a=1', '/api/y?a=1'],
+    ['/x/%2e%2e/api/y', '/api/y'], ['/x/.%2e/api/y', '/api/y'], ['/a/b/../../api', '/api'], ['/x/../api/y#f', '/api/y#f'], ['/x/../api/y#', '/api/y#'],
+    ['/x/..\\api/y', '/api/y'],
+  ])('%s → %s', (target, expected) => {
+    expect(normaliseApiTarget(target, isApi)).toBe(expected);
+  });
+
+  it.each(['/index.html', '/x/../y', '/api.txt', '/x/y?next=/../api', '//evil/../api/y', '/\\evil/../api/y', '/.well-known/x'])('%s is no API request', (target) => {
+    expect(normaliseApiTarget(target, isApi)).toBeUndefined();
+  });
+
+  it('the normalised target then meets every /api rule: a `;` or a fragment is still refused', () => {
+    expect(codeOf(() => planForward(req(normaliseApiTarget('/x/../api/y;z', isApi)!), config))).toBe('invalid_request');
+    expect(codeOf(() => planForward(req(normaliseApiTarget('/x/../api/y#', isApi)!), config))).toBe('invalid_request');
+  });
+});
+
+describe('planForward: methods (405 method_not_allowed)', () => {
+  it.each(['TRACE', 'TRACK', 'CONNECT', 'PROPFIND', 'PROPPATCH', 'MKCOL', 'COPY', 'MOVE', 'LOCK', 'UNLOCK', 'SEARCH', 'REPORT', 'QUERY', 'trace'])('%s, even with a session and CSRF', (method) => {
+    expect(codeOf(() => planForward(req('/api/x', { 'x-th-csrf': alice.csrf }, method), config))).toBe('method_not_allowed');
+  });
+
+  it('before any other rule: a cross-site TRACE learns nothing more', () => {
+    expect(codeOf(() => planForward(req('/api/../x', { 'sec-fetch-site': 'cross-site' }, 'TRACE'), config))).toBe('method_not_allowed');
   });
 });
 
@@ -126,6 +162,8 @@ describe('planForward: request headers', () => {
       'x-middleware-subrequest': 'm', 'x-middleware-rewrite': 'r', 'x-nextjs-data': '1', rsc: '1', 'next-router-state-tree': 't', 'next-router-prefetch': '1', 'next-action': 'a', 'next-url': '/',
       'x-invoke-path': '/', 'x-vercel-proxy-signature': 's', 'x-matched-path': '/admin', 'x-now-route-matches': '1',
       'x-original-url': '/admin', 'x-rewrite-url': '/admin',
+      'true-client-ip': '6.6.6.6', 'cf-connecting-ip': '6.6.6.6', 'x-client-ip': '6.6.6.6', 'x-cluster-client-ip': '6.6.6.6', 'fastly-client-ip': '6.6.6.6',
+      'x-original-forwarded-for': '6.6.6.6', 'x-forwarded-server': 'evil', 'x-host': 'evil', 'x-original-host': 'evil', 'x-http-host-override': 'evil',
       connection: 'keep-alive, X-Secret', 'x-secret': 's', 'keep-alive': 'timeout=5', te: 'trailers', trailer: 'x', upgrade: 'h2c', 'proxy-connection': 'keep-alive', 'transfer-encoding': 'chunked',
       host: 'evil.example', 'accept-language': 'fr', 'if-none-match': '"e"', 'x-request-id': 'r1', 'content-type': 'application/json',
     }), config, cookies, now);

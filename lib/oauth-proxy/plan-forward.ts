@@ -7,7 +7,7 @@ import { CookieJar } from '../cookies/cookie-jar';
 import { SessionCookies, nowSeconds, principalOf, type SessionPrincipal } from '../cookies/session-cookies';
 import { assertNotRevoked } from '../revocation/revoked-session';
 import { assertCsrf, assertTrustedOrigin, csrfHeaderName, isSafeMethod } from '../security/request-guards';
-import { assertSafeApiPath, matchApiRoute, splitRequestTarget } from './api-path';
+import { assertForwardedMethod, assertSafeApiPath, matchApiRoute, splitRequestTarget } from './api-path';
 import { buildUpstreamHeaders, type RequestHeaders } from './request-headers';
 import { upstreamAuthorization } from './upstream-authorization';
 
@@ -54,12 +54,14 @@ export interface ForwardPlan {
 }
 
 /**
- * Decides whether a request may go upstream and how. Throws ThError: 401 unauthorized_request,
- * 400 invalid_request, 404 not_found. Order: origin (cheap, and a cross-site request learns nothing
+ * Decides whether a request may go upstream and how. Throws ThError: 405 method_not_allowed,
+ * 401 unauthorized_request, 400 invalid_request, 404 not_found. Order: method, origin (cheap, and a
+ * cross-site request learns nothing
  * else), path, route, session, CSRF.
  */
 export function planForward(req: ProxyRequest, config: Config, cookies = proxySessionCookies(config), now = nowSeconds()): ForwardPlan {
   const method = req.method.toUpperCase();
+  assertForwardedMethod(method);
   // W3C Fetch Metadata §2 / OWASP CSRF cheat sheet: same-origin only, for every method.
   assertTrustedOrigin(req.headers, method, config.publicOrigin);
 

@@ -25,6 +25,11 @@ const DROPPED = new Set([
   // Orange Tsai, "Breaking Parser Logic" (Black Hat 2018): IIS/Symfony-style upstreams route by these
   // instead of the request line, which would bypass the route prefix the proxy checked.
   'x-original-url', 'x-rewrite-url',
+  // Contract §3: client-chosen address and host claims. CDNs and load balancers set these, so
+  // upstreams trust them for rate limits, allow-lists and absolute URLs; only the transport speaks
+  // for the client's address (X-Forwarded-For) and the public host (X-Forwarded-Host).
+  'true-client-ip', 'cf-connecting-ip', 'x-client-ip', 'x-cluster-client-ip', 'fastly-client-ip',
+  'x-original-forwarded-for', 'x-forwarded-server', 'x-host', 'x-original-host', 'x-http-host-override',
 ]);
 const DROPPED_PREFIXES = ['x-forwarded-', 'x-middleware-', 'x-nextjs-', 'next-router-', 'x-invoke-', 'x-vercel-'];
 
