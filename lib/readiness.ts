@@ -48,7 +48,7 @@ export function checkIdentityServerReady(opts: ReadinessOptions): Promise<boolea
   const s = state;
   s.inFlight = fetchDiscovery(opts).then((failure) => {
     const ready = failure === undefined;
-    if (!ready && s.ready !== false) log('warn', 'readiness_failed', failure);
+    if (!ready && s.ready !== false) log('warn', 'readiness_failed', { ...failure, reason: failure.reason });
     if (ready && s.ready === false) log('info', 'readiness_recovered', {});
     s.ready = ready;
     s.until = now() + (ready ? opts.cacheMs ?? DEFAULT_CACHE_MS : opts.failureCacheMs ?? DEFAULT_FAILURE_CACHE_MS);
@@ -59,7 +59,7 @@ export function checkIdentityServerReady(opts: ReadinessOptions): Promise<boolea
 }
 
 /** undefined when ready, else the fields of the `readiness_failed` line. */
-async function fetchDiscovery(opts: ReadinessOptions): Promise<Record<string, unknown> | undefined> {
+async function fetchDiscovery(opts: ReadinessOptions): Promise<({ reason: string } & Record<string, unknown>) | undefined> {
   try {
     const res = await (opts.fetch ?? fetch)(discoveryUrl(opts.issuer), {
       headers: { accept: 'application/json' },
