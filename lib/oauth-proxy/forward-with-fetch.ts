@@ -6,8 +6,8 @@ import { toErrorResponse } from '../errors';
 import { log } from '../log';
 import { planForward, type ForwardPlan } from './plan-forward';
 import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken } from './refresh-before-forward';
-import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from './response-headers';
-import { payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from './upstream-failure';
+import { isRelayableStatus, toBrowserHeaders, withProxyResponseHeaders } from './response-headers';
+import { invalidUpstreamStatus, payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from './upstream-failure';
 
 /**
  * Next buffers the body it hands to proxy.ts up to `proxyClientMaxBodySize` (10 MiB by default) and
@@ -53,12 +53,13 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
         upstream = await fetchUpstream(plan, request, undefined, config.upstreamTimeoutMs, doFetch);
       }
     }
-    const headers = filterUpstreamResponseHeaders(upstream.headers, {
+    // Contract §3: a status no browser response may carry is the upstream's failure, not an answer.
+    if (!isRelayableStatus(upstream.status, false)) { await upstream.body?.cancel(); throw invalidUpstreamStatus(upstream.status); }
+    const headers = toBrowserHeaders(upstream.headers, {
       route: plan.route, upstreamUrl: plan.upstreamUrl, publicOrigin: config.publicOrigin,
-    });
+    }, setCookies);
     const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
     if (DECODED_BY_FETCH.has(encoding)) { delete headers['content-encoding']; delete headers['content-length']; }
-    addProxyResponseHeaders(headers, setCookies);
     log('debug', 'api_forwarded', { transport: 'next', route: plan.route.prefix, status: upstream.status, refreshed: setCookies.length > 0, ms: Math.round(performance.now() - started) });
     return new Response(upstream.body, { status: upstream.status, headers: toHeaders(headers) });
   } catch (err) {
