@@ -16,7 +16,7 @@ import { measureCase, probeCase, requestFor, type CaseAuth, type CaseTarget } fr
 import { startServer, treePeakRssMb, type RunningServer } from './lib/processes';
 import { computeRatios, computeTargets, median, renderTables, type BenchReport, type CaseResult } from './lib/report';
 import { loginForTokens, sealNextAuthSession, sealOurSession } from './lib/sessions';
-import { BENCH_APPS, BENCH_SERVER_SOURCES, CASES, POST_BYTES, ROOT, VARIANTS, oursEnv, serverSpec, upstreamSpec, type Variant } from './lib/variants';
+import { BENCH_APPS, BENCH_SERVER_SOURCES, CASES, NGINX, POST_BYTES, ROOT, VARIANTS, oursEnv, serverSpec, upstreamSpec, type Variant } from './lib/variants';
 import { runColdStarts } from './lib/cold-start';
 
 const args = process.argv.slice(2);
@@ -92,6 +92,11 @@ try {
       load: requestFor(c, port, auth, settings),
       expectBearer: c.auth !== 'none',
     };
+    if (c.variant !== 'direct' && !servers.has(c.variant)) {
+      results.set(key, { variant: c.variant, method: c.method, status: 'skipped', reason: c.variant === 'nginx' ? `${NGINX} not installed` : 'not started' });
+      log(`${key}: ${results.get(key)!.reason}`);
+      continue;
+    }
     const problem = await probeCase(target, c.method);
     if (problem) {
       results.set(key, { variant: c.variant, method: c.method, status: c.variant.startsWith('ours-') && /404/.test(problem) ? 'skipped' : 'error',
