@@ -2,7 +2,8 @@
 // drives each variant with a separate autocannon process (interleaved A B A B, each after a
 // warm-up), and writes a JSON report under bench/results/ plus Markdown tables on stdout.
 // Sections for --only: the variant names, `codec`, `agent`, `coldstart`. `--cpu-prof <dir>` writes a
-// V8 CPU profile of every proxy process into <dir> (open in Chrome DevTools). Nothing here asserts timings.
+// V8 CPU profile of every proxy process into <dir> (open in Chrome DevTools); `--node-flags "<flags>"`
+// starts every Node proxy process with those flags. Nothing here asserts timings.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -23,6 +24,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const argValue = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const cpuProfDir = argValue('--cpu-prof');
+// `--node-flags "--max-semi-space-size=16"`: V8/Node flags for every Node proxy process (e.g. to price a GC knob).
+const nodeFlags = argValue('--node-flags')?.split(' ').filter(Boolean) ?? [];
 const only = argValue('--only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
 const SECTIONS = [...VARIANTS, 'codec', 'agent', 'coldstart'];
 for (const s of only ?? []) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (one of ${SECTIONS.join(', ')})`);
@@ -70,7 +73,7 @@ try {
   const servers = new Map<Variant, RunningServer>();
   for (const v of variants) {
     const spec = serverSpec(v, { port: ports.get(v)!, upstream: upstreamUrl, issuer: local?.issuer ?? '', cookieKeys, nextAuthSecret,
-      nodeFlags: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`, `--cpu-prof-name=${v}.cpuprofile`] : [] });
+      nodeFlags: [...nodeFlags, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`, `--cpu-prof-name=${v}.cpuprofile`] : [])] });
     if (!spec) continue;
     log(`starting ${v} ...`);
     const s = await startServer(spec);

@@ -54,8 +54,8 @@ export class ApiProxy implements ExchangeOwner {
 
   /** SIGTERM: open WebSockets are closed; in-flight HTTP exchanges keep their upstream sockets until done. */
   close(): void {
+    // The pools stay open: a browser's keep-alive connection may still bring a request until the server closes.
     this.websockets.close();
-    this.pools.close();
   }
 
   /** Every error answer of the Node transport's /api/*: the contract's JSON, the refreshed cookies, nosniff. */

@@ -36,11 +36,6 @@ export class UpstreamPools {
     this.poolFor(origin).dispatch({ path: request.path, method: request.method, headers: request.headers, body }, handler);
   }
 
-  /** SIGTERM: idle sockets close now, busy ones once their exchange is done. */
-  close(): void {
-    for (const pool of this.pools.values()) void pool.close().catch(() => undefined);
-  }
-
   private poolFor(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {

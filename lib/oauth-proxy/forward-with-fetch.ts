@@ -85,6 +85,8 @@ async function readLimitedBody(request: Request, limit: number): Promise<Uint8Ar
   // Never forward a truncated body: fewer bytes than declared means Next stopped buffering.
   if (declared !== null && received !== Number(declared)) throw payloadTooLarge();
   if (received === 0) return declared === null ? undefined : new Uint8Array(0);
+  // Next hands over its buffer as one chunk: forwarded as is, without a copy.
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
   const out = new Uint8Array(received);
   let at = 0;
   for (const c of chunks) { out.set(c, at); at += c.byteLength; }
