@@ -40,7 +40,10 @@ const variants = [...new Set(cases.map((c) => c.variant))];
 const wantsProduct = variants.some((v) => v.startsWith('ours-')) || selected('agent') || selected('coldstart');
 
 // 1. Builds (never timed), then the codec micro-benchmark while nothing else runs.
-for (const entry of BENCH_SERVER_SOURCES) await compileBenchServer(entry);
+// Only the bench servers the selected variants run (bench/servers/<variant>.ts), and the upstream.
+for (const entry of BENCH_SERVER_SOURCES) {
+  if (entry === 'bench/upstream.ts' || variants.some((v) => entry === `bench/servers/${v}.ts`)) await compileBenchServer(entry);
+}
 for (const v of variants) if (BENCH_APPS[v]) ensureBenchAppBuilt(BENCH_APPS[v]!, log);
 if (wantsProduct) { log('checking the product build ...'); ensureProductBuilt(); }
 const codec = selected('codec') ? (log('codec micro-benchmark ...'), await benchCodecs(quick ? 100 : 1000)) : [];
