@@ -2,7 +2,8 @@
 // drives each variant with a separate autocannon process (interleaved A B A B, each after a
 // warm-up), and writes a JSON report under bench/results/ plus Markdown tables on stdout.
 // Sections for --only: the variant names, `codec`, `agent`, `coldstart`. `--cpu-prof <dir>` writes a
-// V8 CPU profile of every proxy process into <dir> (open in Chrome DevTools). Nothing here asserts timings.
+// V8 CPU profile of every proxy process into <dir> (open in Chrome DevTools); `--node-flags "<flags>"`
+// starts every Node proxy process with those flags. Nothing here asserts timings.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -17,13 +18,15 @@ import { measureCase, probeCase, requestFor, type CaseAuth, type CaseTarget } fr
 import { startServer, treePeakRssMb, type RunningServer } from './lib/processes';
 import { computeRatios, computeTargets, median, renderTables, type BenchReport, type CaseResult } from './lib/report';
 import { loginForTokens, sealNextAuthSession, sealOurSession } from './lib/sessions';
-import { BENCH_APPS, BENCH_SERVER_SOURCES, CASES, POST_BYTES, ROOT, VARIANTS, oursEnv, serverSpec, upstreamSpec, type Variant } from './lib/variants';
+import { BENCH_APPS, BENCH_SERVER_SOURCES, CASES, NGINX, POST_BYTES, ROOT, VARIANTS, oursEnv, serverSpec, upstreamSpec, type Variant } from './lib/variants';
 import { runColdStarts } from './lib/cold-start';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const argValue = (name: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const cpuProfDir = argValue('--cpu-prof');
+// `--node-flags "--max-semi-space-size=16"`: V8/Node flags for every Node proxy process (e.g. to price a GC knob).
+const nodeFlags = argValue('--node-flags')?.split(' ').filter(Boolean) ?? [];
 const only = argValue('--only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
 const SECTIONS = [...VARIANTS, 'codec', 'agent', 'coldstart'];
 for (const s of only ?? []) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (one of ${SECTIONS.join(', ')})`);
@@ -38,7 +41,10 @@ const variants = [...new Set(cases.map((c) => c.variant))];
 const wantsProduct = variants.some((v) => v.startsWith('ours-')) || selected('agent') || selected('coldstart');
 
 // 1. Builds (never timed), then the codec micro-benchmark while nothing else runs.
-for (const entry of BENCH_SERVER_SOURCES) await compileBenchServer(entry);
+// Only the bench servers the selected variants run (bench/servers/<variant>.ts), and the upstream.
+for (const entry of BENCH_SERVER_SOURCES) {
+  if (entry === 'bench/upstream.ts' || variants.some((v) => entry === `bench/servers/${v}.ts`)) await compileBenchServer(entry);
+}
 for (const v of variants) if (BENCH_APPS[v]) ensureBenchAppBuilt(BENCH_APPS[v]!, log);
 if (wantsProduct) { log('checking the product build ...'); ensureProductBuilt(); }
 const codec = selected('codec') ? (log('codec micro-benchmark ...'), await benchCodecs(quick ? 100 : 1000)) : [];
@@ -75,7 +81,7 @@ try {
   for (const v of variants) {
     const spec = serverSpec(v, { port: ports.get(v)!, upstream: upstreamUrl, issuer: local?.issuer ?? '', cookieKeys, nextAuthSecret,
       storeUrl: redis?.url,
-      nodeFlags: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`, `--cpu-prof-name=${v}.cpuprofile`] : [] });
+      nodeFlags: [...nodeFlags, ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(cpuProfDir)}`, `--cpu-prof-name=${v}.cpuprofile`] : [])] });
     if (!spec) continue;
     log(`starting ${v} ...`);
     const s = await startServer(spec);
@@ -97,6 +103,11 @@ try {
       load: requestFor(c, port, auth, settings),
       expectBearer: c.auth !== 'none',
     };
+    if (c.variant !== 'direct' && !servers.has(c.variant)) {
+      results.set(key, { variant: c.variant, method: c.method, status: 'skipped', reason: c.variant === 'nginx' ? `${NGINX} not installed` : 'not started' });
+      log(`${key}: ${results.get(key)!.reason}`);
+      continue;
+    }
     const problem = await probeCase(target, c.method);
     if (problem) {
       results.set(key, { variant: c.variant, method: c.method, status: c.variant.startsWith('ours-') && /404/.test(problem) ? 'skipped' : 'error',

@@ -1,7 +1,7 @@
 // Completes .next/standalone (output: 'standalone') so that it runs our Node server entry, not only
 // Next's: Next traces the node_modules its own bundles need; this traces dist/server.mjs the same way
 // (with the @vercel/nft copy that Next ships) and copies the packages it imports that Next's trace
-// lacks (e.g. http-proxy-middleware, openid-client). The Dockerfile's runtime stage then copies
+// lacks (e.g. undici, openid-client). The Dockerfile's runtime stage then copies
 // .next/standalone plus .next/static, public/, dist/ and next.config.js (README "Deploy").
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';

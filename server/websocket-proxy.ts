@@ -1,36 +1,26 @@
 // WebSocket upgrades on /api/* (Node transport only; proxy.ts cannot take them): the shared policy and
-// the transparent refresh decide, as for HTTP, then http-proxy-middleware relays the handshake and
-// the frames on a fresh upstream connection (a WebSocket owns its connection; no pooling).
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+// the transparent refresh decide, as for HTTP, then the handshake goes to the upstream on a fresh
+// connection of its own (a WebSocket owns its connection; no pooling) with node:http. Whatever the
+// upstream answers, 101 or a refusal, passes the same response filter as HTTP (toBrowserHeaders).
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createProxyMiddleware, type Plugin, type RequestHandler } from 'http-proxy-middleware';
 import type { Config } from '../lib/config';
 import { toErrorResponse, unauthorized } from '../lib/errors';
 import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
 import { refreshBeforeForward, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
-import { addProxyResponseHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
-import { toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
+import { addProxyResponseHeaders, isRelayableStatus, toBrowserHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
+import { invalidUpstreamStatus, toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
 import { registerOpenSocket } from '../lib/revocation/open-sockets';
 import { NodeRequestHeaders } from './node-request-headers';
-import { writeSocketError, writeSocketResponse } from './write-response';
+import { writeSocketError, writeSocketHead, writeSocketResponse } from './write-response';
 
-/** One handshake in flight. */
-interface Handshake {
-  plan: ForwardPlan;
-  /** The refreshed session's cookies, sent on the handshake response (101 or an error). */
-  setCookies: string[];
-  proxyReq?: ClientRequest;
-  timer?: NodeJS.Timeout;
-  failed?: Error;
-  /** The upstream answered (101 or otherwise); no error response fits any more. */
-  answered?: boolean;
-}
+/** A refused handshake's body is relayed up to this size (it is an error page, not a stream). */
+const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
 
 export class WebSocketProxy {
-  private readonly proxies = new Map<string, RequestHandler>();
   private readonly open = new Set<Duplex>();
-  private readonly handshakes = new WeakMap<IncomingMessage, Handshake>();
 
   constructor(private readonly config: Config) {}
 
@@ -64,79 +54,89 @@ export class WebSocketProxy {
 
   private relay(req: IncomingMessage, socket: Duplex, head: Buffer, { plan, setCookies }: RefreshedPlan): void {
     if (socket.destroyed) return;
-    const hs: Handshake = { plan, setCookies };
-    this.handshakes.set(req, hs);
-    req.url = plan.upstreamUrl.pathname + plan.upstreamUrl.search;
-    req.headers = plan.headers;
+    const url = plan.upstreamUrl;
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const upstream = send(url, { method: req.method, headers: plan.headers, agent: false });
+    let answered = false;
     this.open.add(socket);
     // Contract §7: a revoked session's WebSockets are closed (lib/revocation/open-sockets.ts).
     const unregister = registerOpenSocket(socket, plan.session);
     // UPSTREAM_TIMEOUT_MS bounds the wait for the upstream's handshake response, as for any request.
-    hs.timer = setTimeout(() => {
-      hs.failed = new UpstreamTimeoutError();
-      if (hs.proxyReq) hs.proxyReq.destroy(hs.failed); // → the proxy's 'error' event answers 504
-      else this.fail(req, socket, hs, hs.failed);
-    }, this.config.upstreamTimeoutMs);
-    socket.once('close', () => { clearTimeout(hs.timer); this.open.delete(socket); unregister(); });
-    this.proxyFor(plan.upstreamUrl).upgrade?.(req, socket as Socket, head);
-  }
-
-  /**
-   * The upstream failed before answering the handshake: a 502/504 JSON while the socket can still
-   * take it. Written synchronously, since http-proxy ends the socket right after its 'error' event.
-   */
-  private fail(req: IncomingMessage, socket: Duplex, hs: Handshake | undefined, err: Error): void {
-    if (hs) clearTimeout(hs.timer);
-    const error = toUpstreamError(err);
-    toErrorResponse(error, { transport: 'node', path: pathOf(req), websocket: true }); // logs it
-    if (!hs?.answered && socket.writable && !socket.destroyed) {
-      writeSocketError(socket, error.status, { code: error.code, message: error.message }, addProxyResponseHeaders({}, hs?.setCookies));
-    } else {
-      socket.destroy();
-    }
-  }
-
-  private proxyFor(upstream: URL): RequestHandler {
-    let proxy = this.proxies.get(upstream.origin);
-    if (!proxy) {
-      proxy = createProxyMiddleware<IncomingMessage, ServerResponse>({
-        target: upstream.origin,
-        toProxy: true, // use req.url (the policy's upstream path) verbatim: no url.parse re-encoding
-        xfwd: false, // X-Forwarded-* come from the policy, never from the client
-        changeOrigin: false, // Host is in the policy's headers
-        followRedirects: false,
-        ejectPlugins: true,
-        plugins: [this.hooks],
-      });
-      this.proxies.set(upstream.origin, proxy);
-    }
-    return proxy;
-  }
-
-  private readonly hooks: Plugin<IncomingMessage, ServerResponse> = (proxyServer) => {
-    proxyServer.on('proxyReqWs', (proxyReq, req) => {
-      const hs = this.handshakes.get(req);
-      if (hs) {
-        hs.proxyReq = proxyReq;
-        if (hs.failed) proxyReq.destroy(hs.failed);
+    const timer = setTimeout(() => fail(new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      if (answered) { socket.destroy(); upstream.destroy(); return; }
+      answered = true;
+      upstream.destroy();
+      const error = toUpstreamError(err);
+      toErrorResponse(error, { transport: 'node', path: pathOf(req), websocket: true }); // logs it
+      if (socket.writable && !socket.destroyed) {
+        writeSocketError(socket, error.status, { code: error.code, message: error.message }, addProxyResponseHeaders({}, setCookies));
+      } else {
+        socket.destroy();
       }
-      // Runs before http-proxy copies the handshake response onto the browser's socket.
-      const answered = (r: IncomingMessage) => {
-        if (hs) { hs.answered = true; clearTimeout(hs.timer); }
-        for (const name of Object.keys(r.headers)) {
-          if (name === 'set-cookie' || name.startsWith('x-middleware-') || name.startsWith('x-nextjs-')) delete r.headers[name];
-        }
-        // A refreshed session's cookies ride on the handshake response (101 or a refusal).
-        addProxyResponseHeaders(r.headers as Record<string, string | string[]>, hs?.setCookies);
-      };
-      proxyReq.prependListener('response', answered);
-      proxyReq.prependListener('upgrade', answered);
+    };
+    const headersFor = (r: IncomingMessage) => toBrowserHeaders(Object.entries(r.headers), { route: plan.route, upstreamUrl: url, publicOrigin: this.config.publicOrigin }, setCookies);
+
+    socket.once('close', () => { clearTimeout(timer); this.open.delete(socket); unregister(); upstream.destroy(); });
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', fail);
+    upstream.on('upgrade', (res: IncomingMessage, upstreamSocket: Socket, upstreamHead: Buffer) => {
+      clearTimeout(timer);
+      if (answered || socket.destroyed) { upstreamSocket.destroy(); return; }
+      answered = true;
+      // Connection/Upgrade are hop-by-hop and filtered like any other; a 101 states them anew (RFC 9110 §7.8).
+      const headers = headersFor(res);
+      headers.connection = 'Upgrade';
+      headers.upgrade = res.headers.upgrade ?? 'websocket';
+      writeSocketHead(socket, 101, res.statusMessage, headers);
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      splice(socket, upstreamSocket);
     });
-    proxyServer.on('error', (err, req, target) => {
-      const hs = this.handshakes.get(req);
-      this.fail(req, target as Duplex, hs, hs?.failed ?? err);
+    upstream.on('response', (res: IncomingMessage) => {
+      // Not a 101: the upstream refused the handshake (or redirected it); relayed filtered, then closed.
+      clearTimeout(timer);
+      if (!isRelayableStatus(res.statusCode ?? 0, false)) { res.destroy(); fail(invalidUpstreamStatus(res.statusCode ?? 0)); return; }
+      answered = true;
+      relayRefusal(socket, res, headersFor(res));
     });
-  };
+    // Bytes the browser sent after its handshake belong to the WebSocket: read again once spliced.
+    if (head.length > 0) socket.unshift(head);
+    upstream.end();
+  }
+}
+
+/** A WebSocket's two connections, each closing the other. */
+function splice(browser: Duplex, upstream: Socket): void {
+  upstream.setTimeout(0);
+  upstream.setNoDelay(true);
+  upstream.setKeepAlive(true, 0);
+  upstream.on('error', () => browser.destroy());
+  browser.on('error', () => upstream.destroy());
+  upstream.once('close', () => browser.destroy());
+  browser.once('close', () => upstream.destroy());
+  upstream.pipe(browser);
+  browser.pipe(upstream);
+}
+
+/** The upstream's non-101 answer with its (bounded) body, framed by Content-Length, then the socket closes. */
+function relayRefusal(socket: Duplex, res: IncomingMessage, headers: Record<string, string | string[]>): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_REFUSAL_BODY_BYTES) { res.destroy(); socket.destroy(); return; }
+    chunks.push(chunk);
+  });
+  res.once('error', () => socket.destroy());
+  res.once('end', () => {
+    if (socket.destroyed) return;
+    const body = Buffer.concat(chunks);
+    delete headers['content-length'];
+    writeSocketHead(socket, res.statusCode ?? 502, res.statusMessage, { ...headers, 'content-length': String(body.length), connection: 'close' });
+    socket.once('finish', () => socket.destroy());
+    socket.end(body);
+  });
 }
 
 const pathOf = (req: IncomingMessage) => (req.url ?? '').split('?')[0];

@@ -60,6 +60,15 @@ export async function writeSocketResponse(socket: Duplex, response: Response): P
   socket.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), body]));
 }
 
+/** A response head (status line and headers) onto a raw socket: a relayed WebSocket handshake answer. */
+export function writeSocketHead(socket: Duplex, status: number, statusMessage: string | undefined, headers: Record<string, string | string[]>): void {
+  const lines = [`HTTP/1.1 ${status} ${statusMessage || STATUS_CODES[status] || ''}`];
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${v}`);
+  }
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+}
+
 /**
  * A JSON error written synchronously onto an upgrade socket, for the moment just before http-proxy
  * ends it (its 'error' event): there is no time to read a Response body first.

@@ -1,12 +1,14 @@
 // The bench's variants: which server each one starts, and the requests the load generator sends.
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { ServerSpec } from './processes';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const NEXT_BIN = resolve(ROOT, 'node_modules/next/dist/bin/next');
 
 export const VARIANTS = [
-  'direct', 'bare-hpm', 'bare-next-rewrite', 'bare-next-fetch', 'ours-node', 'ours-node-without-next', 'ours-node-store', 'ours-next', 'peer-next-auth',
+  'direct', 'nginx', 'bare-undici', 'bare-hpm', 'bare-next-rewrite', 'bare-next-fetch', 'ours-node', 'ours-node-without-next', 'ours-node-store', 'ours-next', 'peer-next-auth',
 ] as const;
 export type Variant = (typeof VARIANTS)[number];
 
@@ -29,6 +31,12 @@ export interface BenchCase {
 export const CASES: BenchCase[] = [
   { variant: 'direct', method: 'GET', auth: 'none' },
   { variant: 'direct', method: 'POST', auth: 'none' },
+  // The floor: nginx with a keep-alive proxy_pass to the same upstream (only where /usr/sbin/nginx exists).
+  { variant: 'nginx', method: 'GET', auth: 'none' },
+  { variant: 'nginx', method: 'POST', auth: 'none' },
+  // The same minimal no-auth proxy on undici's Pool, the library the Node transport forwards with.
+  { variant: 'bare-undici', method: 'GET', auth: 'none' },
+  { variant: 'bare-undici', method: 'POST', auth: 'none' },
   { variant: 'bare-hpm', method: 'GET', auth: 'none' },
   { variant: 'bare-hpm', method: 'POST', auth: 'none' },
   { variant: 'bare-next-rewrite', method: 'GET', auth: 'none' },
@@ -103,18 +111,25 @@ export interface ServerContext {
 }
 
 /** Entries compiled by compileBenchServer before anything starts. */
-export const BENCH_SERVER_SOURCES = ['bench/upstream.ts', 'bench/servers/bare-hpm.ts', 'bench/servers/ours-node-without-next.ts'];
+export const BENCH_SERVER_SOURCES = ['bench/upstream.ts', 'bench/servers/bare-hpm.ts', 'bench/servers/bare-undici.ts', 'bench/servers/ours-node-without-next.ts'];
+
+export const NGINX = '/usr/sbin/nginx';
 
 /** The process a variant starts (`direct` starts none: it is the upstream itself). */
 export function serverSpec(variant: Variant, ctx: ServerContext): ServerSpec | undefined {
   const spec = baseServerSpec(variant, ctx);
-  return spec && { ...spec, args: [...ctx.nodeFlags, ...spec.args] };
+  if (!spec || spec.command !== process.execPath) return spec;
+  return { ...spec, args: [...ctx.nodeFlags, ...spec.args] };
 }
 
 function baseServerSpec(variant: Variant, ctx: ServerContext): ServerSpec | undefined {
   const benchEnv = { ...baseEnv(), BENCH_UPSTREAM: ctx.upstream };
   switch (variant) {
     case 'direct': return undefined;
+    case 'nginx':
+      return existsSync(NGINX) ? nginxSpec(ctx.port, ctx.upstream) : undefined;
+    case 'bare-undici':
+      return { name: variant, command: process.execPath, args: [resolve(ROOT, 'bench/.build/servers/bare-undici.mjs'), String(ctx.port)], cwd: ROOT, env: benchEnv, port: ctx.port };
     case 'bare-hpm':
       return { name: variant, command: process.execPath, args: [resolve(ROOT, 'bench/.build/servers/bare-hpm.mjs'), String(ctx.port)], cwd: ROOT, env: benchEnv, port: ctx.port };
     case 'ours-node':
@@ -131,4 +146,35 @@ function baseServerSpec(variant: Variant, ctx: ServerContext): ServerSpec | unde
     default:
       return nextStartSpec(variant, resolve(ROOT, 'bench/apps', BENCH_APPS[variant]!), ctx.port, benchEnv);
   }
+}
+
+/** nginx in the foreground, one worker, a keep-alive upstream block: the cheapest proxy this machine has. */
+function nginxSpec(port: number, upstream: string): ServerSpec {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-nginx-'));
+  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, d));
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream api { server ${new URL(upstream).host}; keepalive 256; }
+  server {
+    listen 127.0.0.1:${port} reuseport;
+    location = /healthz { default_type application/json; return 200 '{"status":"ok"}'; }
+    location /api/ {
+      proxy_pass http://api/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+    }
+  }
+}
+`);
+  return { name: 'nginx', command: NGINX, args: ['-p', dir, '-e', join(dir, 'error.log'), '-c', conf], cwd: dir, env: baseEnv(), port };
 }

@@ -8,8 +8,8 @@ import { afterUpstream, beforeUpstream, type FetchProxyObservation } from '../ob
 import { planForward, type ForwardPlan } from './plan-forward';
 import { mayRetryAfterRefresh, refreshAfterRejection, refreshBeforeForward, upstreamRejectedToken } from './refresh-before-forward';
 import { planWithDpopNonce } from './upstream-authorization';
-import { addProxyResponseHeaders, filterUpstreamResponseHeaders, withProxyResponseHeaders } from './response-headers';
-import { payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from './upstream-failure';
+import { isRelayableStatus, toBrowserHeaders, withProxyResponseHeaders } from './response-headers';
+import { invalidUpstreamStatus, payloadTooLarge, toUpstreamError, UpstreamTimeoutError } from './upstream-failure';
 
 /**
  * Next buffers the body it hands to proxy.ts up to `proxyClientMaxBodySize` (10 MiB by default) and
@@ -69,12 +69,13 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
         afterUpstream(opts.observation, upstream.status); // [observability]
       }
     }
-    const headers = filterUpstreamResponseHeaders(upstream.headers, {
+    // Contract §3: a status no browser response may carry is the upstream's failure, not an answer.
+    if (!isRelayableStatus(upstream.status, false)) { await upstream.body?.cancel(); throw invalidUpstreamStatus(upstream.status); }
+    const headers = toBrowserHeaders(upstream.headers, {
       route: plan.route, upstreamUrl: plan.upstreamUrl, publicOrigin: config.publicOrigin,
-    });
+    }, setCookies);
     const encoding = String(headers['content-encoding'] ?? '').toLowerCase();
     if (DECODED_BY_FETCH.has(encoding)) { delete headers['content-encoding']; delete headers['content-length']; }
-    addProxyResponseHeaders(headers, setCookies);
     log('debug', 'api_forwarded', { transport: 'next', route: plan.route.prefix, status: upstream.status, refreshed: setCookies.length > 0, ms: Math.round(performance.now() - started) });
     return new Response(upstream.body, { status: upstream.status, headers: toHeaders(headers) });
   } catch (err) {
@@ -100,6 +101,8 @@ async function readLimitedBody(request: Request, limit: number): Promise<Uint8Ar
   // Never forward a truncated body: fewer bytes than declared means Next stopped buffering.
   if (declared !== null && received !== Number(declared)) throw payloadTooLarge();
   if (received === 0) return declared === null ? undefined : new Uint8Array(0);
+  // Next hands over its buffer as one chunk: forwarded as is, without a copy.
+  if (chunks.length === 1) return chunks[0] as Uint8Array<ArrayBuffer>;
   const out = new Uint8Array(received);
   let at = 0;
   for (const c of chunks) { out.set(c, at); at += c.byteLength; }

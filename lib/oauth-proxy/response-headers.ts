@@ -94,6 +94,25 @@ export function addProxyResponseHeaders(headers: Record<string, HeaderValue>, se
   return headers;
 }
 
+/**
+ * The one path every upstream answer takes to the browser, on both transports and for WebSocket
+ * handshakes too (101 or a refusal): the filter above, then what every /api/* response carries.
+ */
+export function toBrowserHeaders(
+  entries: Iterable<readonly [string, HeaderValue | undefined]>, ctx: ResponseHeaderContext, setCookies: readonly string[] = [],
+): Record<string, HeaderValue> {
+  return addProxyResponseHeaders(filterUpstreamResponseHeaders(entries, ctx), setCookies);
+}
+
+/**
+ * Contract §3: an upstream status outside 100–599, or a 101 the request did not ask for, is not an
+ * HTTP answer a browser can be given (Node's writeHead throws on it, and a 101 would hand the
+ * browser's connection to the upstream): the proxy answers 502 bad_gateway instead.
+ */
+export function isRelayableStatus(status: number, upgradeRequested: boolean): boolean {
+  return status >= 100 && status <= 599 && (status !== 101 || upgradeRequested);
+}
+
 /** The same for a Web Response (the proxy's error responses, and proxy.ts). */
 export function withProxyResponseHeaders(response: Response, setCookies: readonly string[] = []): Response {
   const record: Record<string, HeaderValue> = {};

@@ -23,3 +23,7 @@ export function toUpstreamError(err: unknown): ThError {
 }
 
 export const payloadTooLarge = () => new ThError('payload_too_large', 'The request body is too large');
+
+/** Contract §3: an upstream status outside 100–599, or an unasked-for 101, is answered 502. */
+export const invalidUpstreamStatus = (status: number) =>
+  new ThError('bad_gateway', 'The API gave an invalid answer', { cause: new Error(`upstream status ${status}`) });
