@@ -3,7 +3,7 @@
 // house style 4), and a build whose Strict-Transport-Security does not fit PUBLIC_ORIGIN never serves.
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === 'nodejs') {
-    const { validateAtStartup } = await import('./lib/startup');
+    const { validateAtStartup } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/startup');
     // Not the environment: next.config.js `env` inlines this constant at build time.
     validateAtStartup({ hstsInBuild: process.env.TH_BUILD_HSTS === 'on' });
   }

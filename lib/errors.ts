@@ -72,19 +72,6 @@ export class FrontChannelError extends Error {
   }
 }
 
-/**
- * The error as a ThError of this copy of lib/, when it is one of any copy. Next's bundles and
- * dist/server.mjs each load their own lib/, and share single-flight refresh promises on globalThis:
- * a ThError thrown in one is not `instanceof` the other's class.
- */
-export function asThError(err: unknown): ThError | undefined {
-  if (err instanceof ThError) return err;
-  if (!(err instanceof Error) || err.name !== 'ThError') return undefined;
-  const { code, headers } = err as Partial<ThError>;
-  if (typeof code !== 'string' || !(code in STATUS)) return undefined;
-  return new ThError(code, err.message, { cause: err.cause, headers: Array.isArray(headers) ? headers : [] });
-}
-
 export const badRequest = (message: string, cause?: unknown) => new ThError('invalid_request', message, { cause });
 export const unauthorized = (message: string, cause?: unknown) => new ThError('unauthorized_request', message, { cause });
 

@@ -6,16 +6,15 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 // ASVS 5.0 V16.2.5: tokens, cookies and credentials never reach a log line.
 const SECRET_KEY = /token|cookie|secret|password|authorization|^code$|verifier|csrf|set-cookie|jwt/i;
 
-const LEVEL_SLOT = Symbol.for('next-token-handler.log-level');
-type Slot = { [LEVEL_SLOT]?: LogLevel };
+let processLevel: LogLevel = 'info';
 
 export function setLogLevel(level: LogLevel): void {
-  (globalThis as Slot)[LEVEL_SLOT] = level;
+  processLevel = level;
 }
 
 /** Whether `level` is written; lets a hot path skip building the fields of a line nobody will see. */
 export function isLogged(level: LogLevel): boolean {
-  return RANK[level] >= RANK[(globalThis as Slot)[LEVEL_SLOT] ?? 'info'];
+  return RANK[level] >= RANK[processLevel];
 }
 
 export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {

@@ -15,9 +15,8 @@ export interface ReadinessOptions {
 const DEFAULT_TIMEOUT_MS = 2_000;
 const DEFAULT_CACHE_MS = 5_000;
 
-// On globalThis: Next's bundles and dist/server.mjs each load their own copy of lib/.
-const READY_SLOT = Symbol.for('next-token-handler.readiness');
-type Slot = { [READY_SLOT]?: Map<string, number> };
+/** Per issuer, until when the last success stands (process-wide, a module-level singleton). */
+const okUntil = new Map<string, number>();
 
 /** OpenID Connect Discovery §4: the metadata lives at `<issuer>/.well-known/openid-configuration`. */
 export function discoveryUrl(issuer: string): string {
@@ -29,7 +28,6 @@ export function discoveryUrl(issuer: string): string {
 /** True when discovery answers with `issuer` equal to the configured one (OIDC Discovery §4.3). */
 export async function checkIdentityServerReady(opts: ReadinessOptions): Promise<boolean> {
   const now = opts.now ?? Date.now;
-  const okUntil = ((globalThis as Slot)[READY_SLOT] ??= new Map());
   if ((okUntil.get(opts.issuer) ?? 0) > now()) return true;
   try {
     const res = await (opts.fetch ?? fetch)(discoveryUrl(opts.issuer), {

@@ -10,18 +10,17 @@ export interface StartupChecks {
   hstsInBuild?: boolean;
 }
 
-// On globalThis: the Node server entry (dist/server.mjs) and Next's bundle (instrumentation.ts) each
-// load their own copy of this module in one process; the entry marks the process before Next starts.
-const TRANSPORT_SLOT = Symbol.for('next-token-handler.transport');
-type Slot = { [TRANSPORT_SLOT]?: 'node' };
+// The Node server entry marks the process before Next starts; instrumentation.ts, run by Next in the
+// same process, reads the same module (lib/ loads once per process).
+let transport: 'node' | undefined;
 
 /** Loads the configuration or stops the process with one message naming every bad variable. */
 export function validateAtStartup(checks: StartupChecks = {}): Config {
-  if (checks.transport) (globalThis as Slot)[TRANSPORT_SLOT] = checks.transport;
+  if (checks.transport) transport = checks.transport;
   try {
     const config = getConfig();
     const hsts = checks.hstsInBuild === undefined ? undefined
-      : checkBuildStrictTransportSecurity(config.publicOrigin, checks.hstsInBuild, (globalThis as Slot)[TRANSPORT_SLOT]);
+      : checkBuildStrictTransportSecurity(config.publicOrigin, checks.hstsInBuild, transport);
     if (hsts) throw new ConfigError([hsts]);
     setLogLevel(config.logLevel);
     return config;

@@ -3,7 +3,7 @@
 // plain-text 500 (it looks for a pages-router /405 page an App-Router-only build lacks). The Node
 // server answers first, with the contract's JSON 405, so a monitoring alert on 5xx means a real fault.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ThError, toErrorResponse } from '../lib/errors';
+import { ThError, toErrorResponse } from '@next-token-handler/lib/errors';
 import { answerEarly } from './write-response';
 
 // The agent's route handlers answer their own methods (405 JSON included); /api/* is the proxy's.

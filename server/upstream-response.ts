@@ -2,7 +2,7 @@
 // 401 invalid_token can be held back while the session is refreshed and the request retried.
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { ForwardPlan } from '../lib/oauth-proxy/plan-forward';
+import type { ForwardPlan } from '@next-token-handler/lib/oauth-proxy/plan-forward';
 
 /** Streams `upstream` to the browser with the already filtered `headers`. */
 export function writeUpstreamResponse(res: ServerResponse, upstream: IncomingMessage, headers: Record<string, string | string[]>): void {

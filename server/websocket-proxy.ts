@@ -5,12 +5,12 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createProxyMiddleware, type Plugin, type RequestHandler } from 'http-proxy-middleware';
-import type { Config } from '../lib/config';
-import { toErrorResponse, unauthorized } from '../lib/errors';
-import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
-import { refreshBeforeForward, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
-import { addProxyResponseHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
-import { toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
+import type { Config } from '@next-token-handler/lib/config';
+import { toErrorResponse, unauthorized } from '@next-token-handler/lib/errors';
+import { planForward, type ForwardPlan } from '@next-token-handler/lib/oauth-proxy/plan-forward';
+import { refreshBeforeForward, type RefreshedPlan } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
+import { addProxyResponseHeaders, withProxyResponseHeaders } from '@next-token-handler/lib/oauth-proxy/response-headers';
+import { toUpstreamError, UpstreamTimeoutError } from '@next-token-handler/lib/oauth-proxy/upstream-failure';
 import { NodeRequestHeaders } from './node-request-headers';
 import { writeSocketError, writeSocketResponse } from './write-response';
 

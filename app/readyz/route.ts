@@ -1,7 +1,7 @@
 // Readiness: 200 when the identity server's discovery document loads with the configured issuer,
 // else 503, so a load balancer only sends users to an instance that can log them in.
-import { getConfig } from '../../lib/config';
-import { checkIdentityServerReady } from '../../lib/readiness';
+const { getConfig } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/config');
+const { checkIdentityServerReady } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/readiness');
 
 export const dynamic = 'force-dynamic';
 

@@ -2,7 +2,7 @@
 // POST /oauth-agent/refresh and both OAuth Proxy transports (README "Refresh model").
 import { createHash } from 'node:crypto';
 import { getConfig, type Config } from '../config';
-import { asThError, ThError } from '../errors';
+import { ThError } from '../errors';
 import { log } from '../log';
 import type { Session } from '../cookies/session-cookies';
 import { refreshAccessToken } from '../oidc/token-requests';
@@ -17,23 +17,23 @@ export interface RefreshDependencies {
   grant?: (refreshToken: string, previousIdToken: string | undefined) => Promise<SuccessorTokens>;
 }
 
-// Process-wide, on globalThis: Next's route bundles and dist/server.mjs each load their own lib/.
-const COORDINATOR_SLOT = Symbol.for('next-token-handler.refresh-coordinator');
-const SUCCESSORS_SLOT = Symbol.for('next-token-handler.refresh-successors');
-type Slots = { [COORDINATOR_SLOT]?: RefreshCoordinator; [SUCCESSORS_SLOT]?: SuccessorStore };
+// Process-wide: module-level singletons, shared by the agent and both proxy transports because
+// lib/ loads once per process (README "Project layout").
+let coordinator: RefreshCoordinator | undefined;
+let successors: SuccessorStore | undefined;
 
 export function defaultRefreshCoordinator(): RefreshCoordinator {
-  return ((globalThis as Slots)[COORDINATOR_SLOT] ??= new InMemoryRefreshCoordinator());
+  return (coordinator ??= new InMemoryRefreshCoordinator());
 }
 
 export function defaultSuccessorStore(): SuccessorStore {
-  return ((globalThis as Slots)[SUCCESSORS_SLOT] ??= new InMemorySuccessorStore());
+  return (successors ??= new InMemorySuccessorStore());
 }
 
 /** Replaces the process-wide coordinator/store, e.g. with shared (Redis) implementations at start-up. */
 export function installRefreshStores(stores: { coordinator?: RefreshCoordinator; successors?: SuccessorStore }): void {
-  if (stores.coordinator) (globalThis as Slots)[COORDINATOR_SLOT] = stores.coordinator;
-  if (stores.successors) (globalThis as Slots)[SUCCESSORS_SLOT] = stores.successors;
+  if (stores.coordinator) coordinator = stores.coordinator;
+  if (stores.successors) successors = stores.successors;
 }
 
 /** SHA-256 of the refresh token: a key that identifies the session without being a usable token. */
@@ -74,9 +74,7 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
       throw err;
     }
   });
-  // The grant may have run in another bundle's copy of lib/ (the coordinator is process-wide): its
-  // ThError is re-made as ours, so callers' `instanceof ThError` checks hold.
-  const tokens = await shared.catch((err: unknown) => { throw asThError(err) ?? err; });
+  const tokens = await shared;
   return merge(session, tokens);
 }
 
