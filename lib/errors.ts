@@ -93,12 +93,16 @@ export function jsonResponse(status: number, body: unknown, headers: ReadonlyArr
   return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: h });
 }
 
-export function toErrorResponse(err: unknown, context: Record<string, unknown> = {}): Response {
+/**
+ * The error as the contract's JSON answer. `extraHeaders` (e.g. Set-Cookie that clears a cookie) are
+ * added to the error's own, so callers never re-make an error to attach them.
+ */
+export function toErrorResponse(err: unknown, context: Record<string, unknown> = {}, extraHeaders: ReadonlyArray<readonly [string, string]> = []): Response {
   if (err instanceof ThError || err instanceof FrontChannelError) {
     const level = err.status >= 500 ? 'error' : 'warn';
     log(level, 'request_rejected', { ...context, code: err.code, status: err.status, ...(err.cause ? { cause: describeCause(err.cause) } : {}) });
-    return jsonResponse(err.status, { code: err.code, message: err.message }, err.headers);
+    return jsonResponse(err.status, { code: err.code, message: err.message }, [...err.headers, ...extraHeaders]);
   }
   log('error', 'unexpected_error', { ...context, ...describeCause(err) });
-  return jsonResponse(500, { code: 'server_error', message: 'The server could not complete the request' });
+  return jsonResponse(500, { code: 'server_error', message: 'The server could not complete the request' }, extraHeaders);
 }

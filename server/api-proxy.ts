@@ -42,8 +42,7 @@ type WithExchange = IncomingMessage & { [EXCHANGE]?: Exchange };
 const exchangeOf = (req: IncomingMessage) => (req as WithExchange)[EXCHANGE];
 const IDLE_UPSTREAM_SOCKET_MS = 4_000;
 
-export const isApiPath = (url: string | undefined) =>
-  url !== undefined && (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'));
+export { isApiPath } from '@next-token-handler/lib/reserved-paths';
 
 export class ApiProxy {
   private readonly proxies = new Map<string, RequestHandler>();
