@@ -2,6 +2,7 @@
 // A function of the phase (Next passes it) so that only `next build` emits the standalone output:
 // `next start` would otherwise warn on every start although it runs the same build fine.
 
+import { RESERVED_SOURCE_PATTERN } from './lib/reserved-paths.mjs';
 import { securityHeadersFor, sendsStrictTransportSecurity } from './lib/security/security-headers.mjs';
 
 // headers() is fixed at build time, while PUBLIC_ORIGIN is read at run time. So `next start` and
@@ -15,7 +16,7 @@ const SECURITY_HEADERS = securityHeadersFor(BUILD_PUBLIC_ORIGIN).map(([key, valu
 
 // Paths whose Cache-Control belongs to their owner: the agent and proxy set no-store themselves,
 // and Next's own /_next/* assets carry their build hash and Next's immutable caching.
-const OWN_CACHE_CONTROL = '_next/|api(?:/|$)|oauth-agent(?:/|$)|healthz$|readyz$';
+const OWN_CACHE_CONTROL = RESERVED_SOURCE_PATTERN;
 
 // A fingerprinted asset under /assets/: `<name>-<hash>.<ext>` as Vite/Rollup emit it, the hash being
 // 8+ base64url characters with at least one digit (so `app-settings.css` is not taken for a hash).
@@ -56,7 +57,7 @@ export default function nextConfig(phase) {
         // SPA fallback: paths without a dot that no file, route or proxy answers get index.html.
         // /api/*, /oauth-agent/* and Next's /_next/* are never rewritten (they must fail closed).
         fallback: [
-          { source: '/:path((?!_next/|api(?:/|$)|oauth-agent(?:/|$)|healthz$|readyz$)[^.]*)', destination: '/index.html' },
+          { source: `/:path((?!${RESERVED_SOURCE_PATTERN})[^.]*)`, destination: '/index.html' },
         ],
       };
     },

@@ -3,9 +3,9 @@
 // files and health probes only get their X-Request-Id (contract §9: on every response) and continue
 // into Next.
 import { NextResponse } from 'next/server';
-import { forwardWithFetch } from './lib/oauth-proxy/forward-with-fetch';
-import { observeFetchProxy } from './lib/observability/fetch-proxy-observation';
-import { REQUEST_ID_HEADER, requestIdFor } from './lib/observability/request-id';
+const { forwardWithFetch } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-proxy/forward-with-fetch');
+const { observeFetchProxy } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/observability/fetch-proxy-observation');
+const { REQUEST_ID_HEADER, requestIdFor } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/observability/request-id');
 
 const API_PATH = /^\/api(?:\/|$)/;
 

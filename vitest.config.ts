@@ -1,6 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // In tests, server/ and app/ reach lib/ through its source (no build needed), as the same modules
+  // the tests import by relative path: one instance, as at run time (lib/package.json).
+  resolve: {
+    alias: [{ find: /^@next-token-handler\/lib\/(.*)$/, replacement: fileURLToPath(new URL('./lib/$1', import.meta.url)) }],
+  },
   test: {
     include: ['lib/**/*.test.ts', 'server/**/*.test.ts', 'e2e/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
     exclude: ['e2e/browser/**', 'node_modules/**', 'bench/apps/**'],

@@ -18,7 +18,7 @@ describe('npm run bench -- --quick --only direct,bare-hpm,codec', () => {
   it('measures both variants for GET and POST and writes the JSON report', () => {
     const out = join(dir, 'report.json');
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'direct,bare-hpm,codec', '--out', out], {
-      cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+      cwd: ROOT, encoding: 'utf8', timeout: 240_000, // bounded; a loaded 2-core machine needs more than a minute
     });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('| bare-hpm | GET |');
@@ -47,5 +47,5 @@ describe('npm run bench -- --quick --only direct,bare-hpm,codec', () => {
     // Ratios whose variants were not selected are reported as unknown, never as met or missed.
     for (const r of report.ratios) expect(r).toMatchObject({ value: null, met: null });
     expect(report.targets.find((t) => t.name.startsWith('our cookie decrypt'))!.value).toBeGreaterThan(0);
-  }, 90_000);
+  }, 260_000);
 });

@@ -312,12 +312,9 @@ function oneOf<T extends string>(raw: string, allowed: readonly T[], name: strin
   return (allowed as readonly string[]).includes(raw) ? (raw as T) : bad(name, `must be one of ${allowed.join(', ')}`);
 }
 
-const CONFIG_SLOT = Symbol.for('next-token-handler.config');
-type Slot = { [CONFIG_SLOT]?: Config };
+let processConfig: Config | undefined;
 
 /** The process-wide configuration, validated on first use (and at start-up by instrumentation.ts). */
 export function getConfig(): Config {
-  // On globalThis so Next's bundles and the Node server entry share one validated instance.
-  const slot = globalThis as Slot;
-  return (slot[CONFIG_SLOT] ??= loadConfig(process.env));
+  return (processConfig ??= loadConfig(process.env));
 }

@@ -73,19 +73,6 @@ export class FrontChannelError extends Error {
 }
 
 /**
- * The error as a ThError of this copy of lib/, when it is one of any copy. Next's bundles and
- * dist/server.mjs each load their own lib/, and share single-flight refresh promises on globalThis:
- * a ThError thrown in one is not `instanceof` the other's class.
- */
-export function asThError(err: unknown): ThError | undefined {
-  if (err instanceof ThError) return err;
-  if (!(err instanceof Error) || err.name !== 'ThError') return undefined;
-  const { code, headers } = err as Partial<ThError>;
-  if (typeof code !== 'string' || !(code in STATUS)) return undefined;
-  return new ThError(code, err.message, { cause: err.cause, headers: Array.isArray(headers) ? headers : [] });
-}
-
-/**
  * A refused back-channel logout request (OIDC Back-Channel Logout 1.0 §2.8): 400 with the OAuth
  * error shape `{error, error_description}` the identity server expects, not the SPA's `{code, message}`.
  */
@@ -119,16 +106,20 @@ export function jsonResponse(status: number, body: unknown, headers: ReadonlyArr
   return new Response(body === undefined ? null : JSON.stringify(body), { status, headers: h });
 }
 
-export function toErrorResponse(err: unknown, context: Record<string, unknown> = {}): Response {
+/**
+ * The error as the contract's JSON answer. `extraHeaders` (e.g. Set-Cookie that clears a cookie) are
+ * added to the error's own, so callers never re-make an error to attach them.
+ */
+export function toErrorResponse(err: unknown, context: Record<string, unknown> = {}, extraHeaders: ReadonlyArray<readonly [string, string]> = []): Response {
   if (err instanceof BackChannelLogoutError) {
     log('warn', 'backchannel_logout_rejected', { ...context, reason: err.description });
-    return jsonResponse(400, { error: 'invalid_request', error_description: err.description });
+    return jsonResponse(400, { error: 'invalid_request', error_description: err.description }, extraHeaders);
   }
   if (err instanceof ThError || err instanceof FrontChannelError) {
     const level = err.status >= 500 ? 'error' : 'warn';
     log(level, 'request_rejected', { ...context, code: err.code, status: err.status, ...(err.cause ? { cause: describeCause(err.cause) } : {}) });
-    return jsonResponse(err.status, { code: err.code, message: err.message }, err.headers);
+    return jsonResponse(err.status, { code: err.code, message: err.message }, [...err.headers, ...extraHeaders]);
   }
   log('error', 'unexpected_error', { ...context, ...describeCause(err) });
-  return jsonResponse(500, { code: 'server_error', message: 'The server could not complete the request' });
+  return jsonResponse(500, { code: 'server_error', message: 'The server could not complete the request' }, extraHeaders);
 }

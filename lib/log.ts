@@ -12,16 +12,15 @@ const ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
 const isSecretField = (key: string, value: unknown) =>
   SECRET_KEY.test(key) || (key.toLowerCase() === 'code' && !(typeof value === 'string' && ERROR_CODE.test(value)));
 
-const LEVEL_SLOT = Symbol.for('next-token-handler.log-level');
-type Slot = { [LEVEL_SLOT]?: LogLevel };
+let processLevel: LogLevel = 'info';
 
 export function setLogLevel(level: LogLevel): void {
-  (globalThis as Slot)[LEVEL_SLOT] = level;
+  processLevel = level;
 }
 
 /** Whether `level` is written; lets a hot path skip building the fields of a line nobody will see. */
 export function isLogged(level: LogLevel): boolean {
-  return RANK[level] >= RANK[(globalThis as Slot)[LEVEL_SLOT] ?? 'info'];
+  return RANK[level] >= RANK[processLevel];
 }
 
 export function log(level: LogLevel, event: string, fields: Record<string, unknown> = {}): void {

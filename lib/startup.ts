@@ -11,18 +11,17 @@ export interface StartupChecks {
   hstsInBuild?: boolean;
 }
 
-// On globalThis: the Node server entry (dist/server.mjs) and Next's bundle (instrumentation.ts) each
-// load their own copy of this module in one process; the entry marks the process before Next starts.
-const TRANSPORT_SLOT = Symbol.for('next-token-handler.transport');
-type Slot = { [TRANSPORT_SLOT]?: 'node' };
+// The Node server entry marks the process before Next starts; instrumentation.ts, run by Next in the
+// same process, reads the same module (lib/ loads once per process).
+let transport: 'node' | undefined;
 
 /** Loads the configuration or stops the process with one message naming every bad variable. */
 export function validateAtStartup(checks: StartupChecks = {}): Config {
-  if (checks.transport) (globalThis as Slot)[TRANSPORT_SLOT] = checks.transport;
+  if (checks.transport) transport = checks.transport;
   try {
     const config = getConfig();
     const hsts = checks.hstsInBuild === undefined ? undefined
-      : checkBuildStrictTransportSecurity(config.publicOrigin, checks.hstsInBuild, (globalThis as Slot)[TRANSPORT_SLOT]);
+      : checkBuildStrictTransportSecurity(config.publicOrigin, checks.hstsInBuild, transport);
     if (hsts) throw new ConfigError([hsts]);
     setLogLevel(config.logLevel);
     // Connect now (in the background): /readyz reports it, and an outage is logged at start-up.
@@ -38,7 +37,7 @@ export function validateAtStartup(checks: StartupChecks = {}): Config {
 }
 
 /** Whether the Node server entry runs this process (it starts the metrics listener and tracing itself). */
-export const isNodeEntryProcess = (): boolean => (globalThis as Slot)[TRANSPORT_SLOT] === 'node';
+export const isNodeEntryProcess = (): boolean => transport === 'node';
 
 /**
  * RFC 6797 §7.2: Strict-Transport-Security on every https response and never over http. The build's

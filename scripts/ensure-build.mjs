@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 const SOURCES = ['app', 'lib', 'server', 'public', 'proxy.ts', 'instrumentation.ts', 'next.config.js', 'package.json', 'scripts/build-client.mjs', 'tsconfig.client.json'];
 // Every build output: the Next build, the Node server bundle and the client library (lib/client).
-const OUTPUTS = ['.next/BUILD_ID', 'dist/server.mjs', 'dist/client/token-handler-client.js', 'public/assets/token-handler-client.js'];
+const OUTPUTS = ['lib/dist', '.next/BUILD_ID', 'dist/server.mjs', 'dist/client/token-handler-client.js', 'public/assets/token-handler-client.js'];
 
 function newest(path) {
   if (!existsSync(path)) return 0;

@@ -1,34 +1,56 @@
 // Playwright cleans its own outputDir (test-results/), so machine-readable reports go to reports/.
-// Reads the vitest and Playwright JSON reports and prints one line: "N passed, M failed".
-// A suite that should have run but left no report counts as one failure, so a crash is never green.
+// Reads the vitest and Playwright JSON reports of one or more runs and prints one line per run and a
+// last line that sums them: "N passed, M failed". A suite that should have run but left no report
+// counts as one failure, so a crash is never green.
+//   node scripts/summarize-results.mjs <rc>                         one run, reports in reports/
+//   node scripts/summarize-results.mjs reports/node20=<rc> reports/node24=<rc>   one per directory
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
-const testRc = Number(process.argv[2] ?? '0');
-let passed = 0;
-let failed = 0;
-let skipped = 0;
+const runs = process.argv.slice(2).map((arg) => {
+  const m = /^(.*)=(\d+)$/.exec(arg);
+  return m ? { dir: m[1], rc: Number(m[2]) } : { dir: 'reports', rc: Number(arg) };
+});
+if (runs.length === 0) runs.push({ dir: 'reports', rc: 0 });
 
 const read = (p) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : undefined);
-const vitest = read('reports/vitest.json');
-if (vitest) {
-  passed += vitest.numPassedTests;
-  failed += vitest.numFailedTests;
-  skipped += (vitest.numPendingTests ?? 0) + (vitest.numTodoTests ?? 0);
-  if (!vitest.success && vitest.numFailedTests === 0) failed += 1; // e.g. a suite that failed to load
-} else {
-  failed += 1;
-  console.log('[summary] no vitest report');
+
+function summarize({ dir, rc }) {
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  const vitest = read(join(dir, 'vitest.json'));
+  if (vitest) {
+    passed += vitest.numPassedTests;
+    failed += vitest.numFailedTests;
+    skipped += (vitest.numPendingTests ?? 0) + (vitest.numTodoTests ?? 0);
+    if (!vitest.success && vitest.numFailedTests === 0) failed += 1; // e.g. a suite that failed to load
+  } else {
+    failed += 1;
+    console.log(`[summary] ${dir}: no vitest report`);
+  }
+  const pw = read(join(dir, 'playwright.json'));
+  if (pw) {
+    passed += pw.stats.expected + pw.stats.flaky;
+    failed += pw.stats.unexpected;
+    skipped += pw.stats.skipped;
+    if (pw.errors?.length) failed += pw.errors.length;
+  } else if (vitest?.success) {
+    failed += 1;
+    console.log(`[summary] ${dir}: no Playwright report`);
+  }
+  if (rc !== 0 && failed === 0) failed = 1;
+  return { passed, failed, skipped };
 }
-const pw = read('reports/playwright.json');
-if (pw) {
-  passed += pw.stats.expected + pw.stats.flaky;
-  failed += pw.stats.unexpected;
-  skipped += pw.stats.skipped;
-  if (pw.errors?.length) failed += pw.errors.length;
-} else if (vitest?.success) {
-  failed += 1;
-  console.log('[summary] no Playwright report');
+
+const line = ({ passed, failed, skipped }) => `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
+const total = { passed: 0, failed: 0, skipped: 0 };
+for (const run of runs) {
+  const result = summarize(run);
+  if (runs.length > 1) console.log(`[summary] ${run.dir}: ${line(result)}`);
+  total.passed += result.passed;
+  total.failed += result.failed;
+  total.skipped += result.skipped;
 }
-if (testRc !== 0 && failed === 0) failed = 1;
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed === 0 && passed > 0 ? 0 : 1);
+console.log(line(total));
+process.exit(total.failed === 0 && total.passed > 0 ? 0 : 1);

@@ -4,21 +4,20 @@
 // handshakes are relayed by server/websocket-proxy.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Config } from '../lib/config';
-import { badRequest, toErrorResponse } from '../lib/errors';
-import { isLogged, log } from '../lib/log';
-import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
-import { mayRetryAfterRefresh, refreshBeforeForward, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
-import { withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
-import { payloadTooLarge, toUpstreamError } from '../lib/oauth-proxy/upstream-failure';
+import type { Config } from '@next-token-handler/lib/config';
+import { badRequest, toErrorResponse } from '@next-token-handler/lib/errors';
+import { isLogged, log } from '@next-token-handler/lib/log';
+import { planForward, type ForwardPlan } from '@next-token-handler/lib/oauth-proxy/plan-forward';
+import { mayRetryAfterRefresh, refreshBeforeForward, type RefreshedPlan } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
+import { withProxyResponseHeaders } from '@next-token-handler/lib/oauth-proxy/response-headers';
+import { payloadTooLarge, toUpstreamError } from '@next-token-handler/lib/oauth-proxy/upstream-failure';
 import { HttpExchange, type ExchangeOwner } from './http-exchange';
 import { NodeRequestHeaders } from './node-request-headers';
 import { UpstreamPools } from './upstream-pool';
 import { WebSocketProxy } from './websocket-proxy';
 import { answerEarly } from './write-response';
 
-export const isApiPath = (url: string | undefined) =>
-  url !== undefined && (url === '/api' || url.startsWith('/api/') || url.startsWith('/api?'));
+export { isApiPath } from '@next-token-handler/lib/reserved-paths';
 
 export class ApiProxy implements ExchangeOwner {
   readonly pools: UpstreamPools;

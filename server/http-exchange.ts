@@ -3,13 +3,13 @@
 // streamed back through the one response filter, the single refresh-and-retry after an upstream's
 // 401 invalid_token, and every failure turned into the contract's error while headers can still go.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Config } from '../lib/config';
-import type { ForwardPlan } from '../lib/oauth-proxy/plan-forward';
-import { endUpstreamCall, startUpstreamCall } from '../lib/observability/node-proxy-observation';
-import { refreshAfterRejection, upstreamRejectedToken } from '../lib/oauth-proxy/refresh-before-forward';
-import { planWithDpopNonce } from '../lib/oauth-proxy/upstream-authorization';
-import { isRelayableStatus, toBrowserHeaders } from '../lib/oauth-proxy/response-headers';
-import { invalidUpstreamStatus, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
+import type { Config } from '@next-token-handler/lib/config';
+import type { ForwardPlan } from '@next-token-handler/lib/oauth-proxy/plan-forward';
+import { endUpstreamCall, startUpstreamCall } from '@next-token-handler/lib/observability/node-proxy-observation';
+import { refreshAfterRejection, upstreamRejectedToken } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
+import { planWithDpopNonce } from '@next-token-handler/lib/oauth-proxy/upstream-authorization';
+import { isRelayableStatus, toBrowserHeaders } from '@next-token-handler/lib/oauth-proxy/response-headers';
+import { invalidUpstreamStatus, UpstreamTimeoutError } from '@next-token-handler/lib/oauth-proxy/upstream-failure';
 import { NodeRequestHeaders } from './node-request-headers';
 import { RequestBody } from './request-body';
 import { isHeadersTimeout, type UpstreamCall, type UpstreamHandler, type UpstreamPools } from './upstream-pool';

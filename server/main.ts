@@ -6,17 +6,17 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
-import { validateAtStartup } from '../lib/startup';
-import { log } from '../lib/log';
-import { assignRequestId, observeProxyRequest } from '../lib/observability/node-proxy-observation';
-import { runInRequestContext } from '../lib/observability/request-context';
-import { startObservability, stopObservability } from '../lib/observability/start-observability';
-import { securityHeadersFor } from '../lib/security/security-headers.mjs';
+import { validateAtStartup } from '@next-token-handler/lib/startup';
+import { log } from '@next-token-handler/lib/log';
+import { assignRequestId, observeProxyRequest } from '@next-token-handler/lib/observability/node-proxy-observation';
+import { runInRequestContext } from '@next-token-handler/lib/observability/request-context';
+import { startObservability, stopObservability } from '@next-token-handler/lib/observability/start-observability';
+import { securityHeadersFor } from '@next-token-handler/lib/security/security-headers';
 import { ApiProxy, isApiPath } from './api-proxy';
 import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
 import { isForeignRequestTarget, refuseRequestTarget } from './refuse-foreign-target';
 import { answerClientError, refuseConnect } from './refuse-unforwarded-method';
-import { normaliseApiTarget } from '../lib/oauth-proxy/api-path';
+import { normaliseApiTarget } from '@next-token-handler/lib/oauth-proxy/api-path';
 
 const config = validateAtStartup({ transport: 'node' });
 await startObservability(config); // contract §9: metrics listener (METRICS_PORT) and tracing, before Next starts

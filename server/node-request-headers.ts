@@ -1,6 +1,6 @@
 // Node's header object seen through the policy's RequestHeaders interface (no Headers copy per request).
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RequestHeaders } from '../lib/oauth-proxy/request-headers';
+import type { RequestHeaders } from '@next-token-handler/lib/oauth-proxy/request-headers';
 
 const join = (v: string | string[]) => (Array.isArray(v) ? v.join(', ') : v);
 

@@ -1,7 +1,7 @@
 // Request targets that are not a path. Browsers always send origin-form; anything else comes from a
 // tool or an intermediary forwarding verbatim, and Next would answer it with an off-origin redirect.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badRequest, toErrorResponse } from '../lib/errors';
+import { badRequest, toErrorResponse } from '@next-token-handler/lib/errors';
 import { answerEarly } from './write-response';
 
 /**

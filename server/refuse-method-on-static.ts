@@ -3,15 +3,15 @@
 // plain-text 500 (it looks for a pages-router /405 page an App-Router-only build lacks). The Node
 // server answers first, with the contract's JSON 405, so a monitoring alert on 5xx means a real fault.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ThError, toErrorResponse } from '../lib/errors';
+import { ThError, toErrorResponse } from '@next-token-handler/lib/errors';
+import { isOwnMethodsPath } from '@next-token-handler/lib/reserved-paths';
 import { answerEarly } from './write-response';
 
 // The agent's route handlers answer their own methods (405 JSON included); /api/* is the proxy's.
-const OWN_METHODS = /^\/(?:api|oauth-agent)(?:[/?]|$)/;
 const STATIC_METHODS = new Set(['GET', 'HEAD']);
 
 export function isUnsupportedMethodOnStatic(method: string | undefined, url: string | undefined): boolean {
-  return !STATIC_METHODS.has(method ?? 'GET') && !OWN_METHODS.test(url ?? '/');
+  return !STATIC_METHODS.has(method ?? 'GET') && !isOwnMethodsPath(url ?? '/');
 }
 
 /** RFC 9110 §15.5.6: 405 with the methods the resource does support in `Allow`. */

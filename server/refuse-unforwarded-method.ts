@@ -2,7 +2,7 @@
 // parser does not know (TRACK, made-up verbs: 'clientError'). Contract §3 answers both with 405
 // `method_not_allowed`; Node's defaults would close the socket silently or answer a bare 400.
 import type { Duplex } from 'node:stream';
-import { ThError, toErrorResponse } from '../lib/errors';
+import { ThError, toErrorResponse } from '@next-token-handler/lib/errors';
 
 /** Writes `response` as a complete HTTP/1.1 message on a raw socket and closes it. */
 async function writeRaw(socket: Duplex, response: Response): Promise<void> {

@@ -2,7 +2,7 @@
 // MAX_BODY_BYTES is enforced in flight whatever the framing said, and the browser's request stream is
 // never destroyed by the upstream side, so a 413 can still be delivered on its connection.
 import type { IncomingMessage } from 'node:http';
-import { BodyTooLargeError } from '../lib/oauth-proxy/upstream-failure';
+import { BodyTooLargeError } from '@next-token-handler/lib/oauth-proxy/upstream-failure';
 
 type Pending = { resolve: (r: IteratorResult<Buffer>) => void; reject: (err: Error) => void };
 

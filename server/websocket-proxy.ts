@@ -6,13 +6,13 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Config } from '../lib/config';
-import { toErrorResponse, unauthorized } from '../lib/errors';
-import { planForward, type ForwardPlan } from '../lib/oauth-proxy/plan-forward';
-import { refreshBeforeForward, type RefreshedPlan } from '../lib/oauth-proxy/refresh-before-forward';
-import { addProxyResponseHeaders, isRelayableStatus, toBrowserHeaders, withProxyResponseHeaders } from '../lib/oauth-proxy/response-headers';
-import { invalidUpstreamStatus, toUpstreamError, UpstreamTimeoutError } from '../lib/oauth-proxy/upstream-failure';
-import { registerOpenSocket } from '../lib/revocation/open-sockets';
+import type { Config } from '@next-token-handler/lib/config';
+import { toErrorResponse, unauthorized } from '@next-token-handler/lib/errors';
+import { planForward, type ForwardPlan } from '@next-token-handler/lib/oauth-proxy/plan-forward';
+import { refreshBeforeForward, type RefreshedPlan } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
+import { addProxyResponseHeaders, isRelayableStatus, toBrowserHeaders, withProxyResponseHeaders } from '@next-token-handler/lib/oauth-proxy/response-headers';
+import { invalidUpstreamStatus, toUpstreamError, UpstreamTimeoutError } from '@next-token-handler/lib/oauth-proxy/upstream-failure';
+import { registerOpenSocket } from '@next-token-handler/lib/revocation/open-sockets';
 import { NodeRequestHeaders } from './node-request-headers';
 import { writeSocketError, writeSocketHead, writeSocketResponse } from './write-response';
 

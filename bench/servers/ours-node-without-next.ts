@@ -4,8 +4,8 @@
 // into the same process costs the proxy's hot path (async hooks, a larger heap to collect). Not
 // part of the product: /healthz is answered here only so the bench can see it is up.
 import { createServer } from 'node:http';
-import { validateAtStartup } from '../../lib/startup';
-import { securityHeadersFor } from '../../lib/security/security-headers.mjs';
+import { validateAtStartup } from '@next-token-handler/lib/startup';
+import { securityHeadersFor } from '@next-token-handler/lib/security/security-headers';
 import { ApiProxy, isApiPath } from '../../server/api-proxy';
 import { isForeignRequestTarget, refuseRequestTarget } from '../../server/refuse-foreign-target';
 

@@ -253,5 +253,5 @@ describe('cookie key rotation', () => {
       const restarted = await startBff({ transport: 'node', port, issuer: stack.local.issuer, apiRoutes: `/api=${stack.local.apiUrl}`, cookieKeys: node.cookieKeys });
       stack.bffs[stack.bffs.indexOf(node)] = restarted;
     }
-  });
+  }, 120_000); // two BFF starts and stops in a row: slow on a loaded 2-core machine
 });

@@ -26,8 +26,15 @@ describe('next start on SIGTERM', () => {
     }
     const signalled = Date.now();
     bff.process.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    await expect(fetch(`${bff.origin}/healthz`, { headers: { connection: 'close' } })).rejects.toThrow();
+    let slowSettled = false;
+    void slow.finally(() => { slowSettled = true; });
+    // Polls until a new connection is refused (Next stops listening on the signal), without a sleep.
+    let refused = false;
+    for (const deadline = Date.now() + 5_000; !refused && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      refused = await fetch(`${bff.origin}/healthz`, { headers: { connection: 'close' } }).then(() => false, () => true);
+    }
+    expect(refused).toBe(true);
+    expect(slowSettled).toBe(false); // refused while the slow request was still in flight
 
     const res = await slow;
     expect(res.status).toBe(200);

@@ -1,7 +1,7 @@
 // POST /oauth-agent/login/end: finishes the login when the page URL carries the authorization
 // response for a pending transaction; otherwise reports the current session (Curity contract).
 import { nowSeconds, type Session } from '../cookies/session-cookies';
-import { jsonResponse, badRequest, FrontChannelError, ThError } from '../errors';
+import { jsonResponse, badRequest, FrontChannelError, ThError, toErrorResponse } from '../errors';
 import { log } from '../log';
 import type { SessionPrincipal } from '../cookies/session-cookies';
 import { decodeIdTokenClaims } from '../oidc/id-token-claims';
@@ -52,9 +52,8 @@ export async function endLogin(ctx: AgentContext): Promise<Response> {
     const code = err instanceof ThError || err instanceof FrontChannelError ? err.code : 'server_error';
     log('warn', 'login_failed', { code });
     countLogin('failure');
-    if (err instanceof FrontChannelError) throw new FrontChannelError(err.code, [...err.headers, ...clearTransaction]);
-    if (err instanceof ThError) throw new ThError(err.code, err.message, { cause: err.cause, headers: [...err.headers, ...clearTransaction] });
-    throw new ThError('server_error', 'The server could not complete the request', { cause: err, headers: clearTransaction });
+    // The failed transaction's cookie is cleared with the error, whatever the error.
+    return toErrorResponse(err, { path: new URL(ctx.request.url).pathname, method: ctx.request.method }, clearTransaction);
   }
 }
 

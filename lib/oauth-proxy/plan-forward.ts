@@ -136,21 +136,18 @@ export function accessTokenNeedsRefresh(expiresAt: number, marginSeconds: number
 // At most 4 MB of sealed values per kind (the plaintexts are about as large): ~16 MB in all.
 const OPENED_COOKIE_CACHE = { maxEntries: 2_000, maxChars: 4 * 1024 * 1024 };
 
-// Process-wide, keyed by config: Next's bundles and dist/server.mjs each load their own lib/ copy.
-const COOKIES_SLOT = Symbol.for('next-token-handler.proxy-session-cookies');
-const ORIGIN_SLOT = Symbol.for('next-token-handler.proxy-public-origin');
-type Slot = { [COOKIES_SLOT]?: WeakMap<Config, SessionCookies>; [ORIGIN_SLOT]?: WeakMap<Config, URL> };
+// Process-wide, keyed by config (module-level singletons: lib/ loads once per process).
+const cookiesByConfig = new WeakMap<Config, SessionCookies>();
+const originByConfig = new WeakMap<Config, URL>();
 
 export function proxySessionCookies(config: Config): SessionCookies {
-  const map = ((globalThis as Slot)[COOKIES_SLOT] ??= new WeakMap());
-  let cookies = map.get(config);
-  if (!cookies) map.set(config, (cookies = new SessionCookies(config, { cacheOpened: OPENED_COOKIE_CACHE })));
+  let cookies = cookiesByConfig.get(config);
+  if (!cookies) cookiesByConfig.set(config, (cookies = new SessionCookies(config, { cacheOpened: OPENED_COOKIE_CACHE })));
   return cookies;
 }
 
 function publicOriginUrl(config: Config): URL {
-  const map = ((globalThis as Slot)[ORIGIN_SLOT] ??= new WeakMap());
-  let url = map.get(config);
-  if (!url) map.set(config, (url = new URL(config.publicOrigin)));
+  let url = originByConfig.get(config);
+  if (!url) originByConfig.set(config, (url = new URL(config.publicOrigin)));
   return url;
 }

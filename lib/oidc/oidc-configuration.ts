@@ -10,13 +10,9 @@ import { fetchRememberingDpopNonces } from './dpop-handle';
 /** Every back-channel call is bounded (seconds): a hanging identity server must not hang the BFF. */
 export const BACK_CHANNEL_TIMEOUT_SECONDS = 10;
 
-// Process-wide on globalThis, and one entry per copy of openid-client: Next bundles its own copy into
-// its chunks while dist/server.mjs imports the package, and a Configuration made by one copy fails
-// inside the other (TypeError ERR_INVALID_ARG_TYPE, measured once the Node transport began refreshing).
-const CACHE_SLOT = Symbol.for('next-token-handler.oidc-configuration');
+// Process-wide: a module-level singleton (lib/ loads once per process, README "Project layout").
 type Cached = { key: string; promise: Promise<client.Configuration> };
-type Slot = { [CACHE_SLOT]?: WeakMap<object, Cached> };
-const cacheOfThisCopy = () => ((globalThis as Slot)[CACHE_SLOT] ??= new WeakMap());
+let cached: Cached | undefined;
 
 async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
   const insecure = new URL(oidc.issuer).protocol === 'http:';
@@ -47,17 +43,15 @@ async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
 
 /** The discovered configuration; a failed discovery is not cached, so the next call retries. */
 export function getOidcConfiguration(oidc: Config['oidc']): Promise<client.Configuration> {
-  const cache = cacheOfThisCopy();
   const key = `${oidc.issuer} ${oidc.clientId} ${oidc.tokenAuthMethod} ${oidc.dpop}`;
-  const cached = cache.get(client.Configuration);
   if (cached && cached.key === key) return cached.promise;
   const promise = discover(oidc);
-  cache.set(client.Configuration, { key, promise });
-  promise.catch(() => { if (cache.get(client.Configuration)?.promise === promise) cache.delete(client.Configuration); });
+  cached = { key, promise };
+  promise.catch(() => { if (cached?.promise === promise) cached = undefined; });
   return promise;
 }
 
 /** Drops the cached metadata (after the identity server failed), so the next call rediscovers. */
 export function forgetOidcConfiguration(): void {
-  cacheOfThisCopy().delete(client.Configuration);
+  cached = undefined;
 }

@@ -83,14 +83,6 @@ describe('refreshSessionTokens', () => {
     expect(calls).toBe(2);
   });
 
-  it('re-makes a ThError thrown by another bundle\'s copy of lib/ as ours (the coordinator is process-wide)', async () => {
-    class ForeignThError extends Error { code = 'session_expired'; headers = []; constructor() { super('expired'); this.name = 'ThError'; } }
-    const d = { ...deps(fakeIdp()), grant: async () => { throw new ForeignThError(); } };
-    const err = await refreshSessionTokens(session('alice'), d).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ThError);
-    expect(err).toMatchObject({ code: 'session_expired', status: 401 });
-  });
-
   it('follows successors across generations (issue 12.4): generation-1 cookies after two rotations get the newest tokens', async () => {
     const idp = fakeIdp(0);
     const d = deps(idp);

@@ -3,7 +3,7 @@
 // (README "Refresh model", contract §6).
 import { createHash } from 'node:crypto';
 import { getConfig, type Config } from '../config';
-import { asThError, ThError } from '../errors';
+import { ThError } from '../errors';
 import { log } from '../log';
 import type { Session } from '../cookies/session-cookies';
 import { refreshAccessToken } from '../oidc/token-requests';
@@ -24,34 +24,33 @@ export interface RefreshDependencies {
   now?: () => number;
 }
 
-// Process-wide, on globalThis: Next's route bundles and dist/server.mjs each load their own lib/.
-const COORDINATOR_SLOT = Symbol.for('next-token-handler.refresh-coordinator');
-const SUCCESSORS_SLOT = Symbol.for('next-token-handler.refresh-successors');
-type Slots = { [COORDINATOR_SLOT]?: RefreshCoordinator; [SUCCESSORS_SLOT]?: SuccessorStore };
+// Process-wide: module-level singletons, shared by the agent and both proxy transports because
+// lib/ loads once per process (README "Project layout").
+let coordinator: RefreshCoordinator | undefined;
+let successors: SuccessorStore | undefined;
 
 /** Per process, or shared through the session store when SESSION_STORE_URL is set (contract §6). */
-function installDefaults(): Required<Slots> {
-  const slots = globalThis as Slots;
-  if (!slots[COORDINATOR_SLOT] || !slots[SUCCESSORS_SLOT]) {
-    const shared = createSharedRefreshStores(getConfig());
-    slots[COORDINATOR_SLOT] ??= shared?.coordinator ?? new InMemoryRefreshCoordinator();
-    slots[SUCCESSORS_SLOT] ??= shared?.successors ?? new InMemorySuccessorStore();
-  }
-  return slots as Required<Slots>;
+function installDefaults(): void {
+  if (coordinator && successors) return;
+  const shared = createSharedRefreshStores(getConfig());
+  coordinator ??= shared?.coordinator ?? new InMemoryRefreshCoordinator();
+  successors ??= shared?.successors ?? new InMemorySuccessorStore();
 }
 
 export function defaultRefreshCoordinator(): RefreshCoordinator {
-  return installDefaults()[COORDINATOR_SLOT];
+  installDefaults();
+  return coordinator!;
 }
 
 export function defaultSuccessorStore(): SuccessorStore {
-  return installDefaults()[SUCCESSORS_SLOT];
+  installDefaults();
+  return successors!;
 }
 
 /** Replaces the process-wide coordinator/store (tests, or other shared implementations). */
 export function installRefreshStores(stores: { coordinator?: RefreshCoordinator; successors?: SuccessorStore }): void {
-  if (stores.coordinator) (globalThis as Slots)[COORDINATOR_SLOT] = stores.coordinator;
-  if (stores.successors) (globalThis as Slots)[SUCCESSORS_SLOT] = stores.successors;
+  if (stores.coordinator) coordinator = stores.coordinator;
+  if (stores.successors) successors = stores.successors;
 }
 
 /** SHA-256 of the refresh token: a key that identifies the session without being a usable token. */
@@ -141,9 +140,7 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
         throw err;
       }
     });
-    // The grant may have run in another bundle's copy of lib/ (the coordinator is process-wide): its
-    // ThError is re-made as ours, so callers' `instanceof ThError` checks hold.
-    const outcome = await shared.catch((err: unknown) => { throw asThError(err) ?? err; });
+    const outcome = await shared;
     if (outcome.kind === 'fresh') {
       if (!ranHere) countRefresh('coalesced');
       return merge(current, outcome.tokens);

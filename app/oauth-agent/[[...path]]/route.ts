@@ -1,5 +1,5 @@
 // /oauth-agent itself and any other /oauth-agent/* path: 404 not_found JSON on every method (contract §2).
-import { agentNotFound } from '@/lib/oauth-agent/agent-route';
+const { agentNotFound } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/agent-route');
 
 export const dynamic = 'force-dynamic';
 export const { GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS } = agentNotFound();

@@ -1,6 +1,6 @@
 // GET /oauth-agent/claims: same-origin request, session.
-import { agentRoute } from '@/lib/oauth-agent/agent-route';
-import { getClaims } from '@/lib/oauth-agent/user-info';
+const { agentRoute } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/agent-route');
+const { getClaims } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/user-info');
 
 export const dynamic = 'force-dynamic';
 export const { GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS } = agentRoute({ GET: getClaims }, { session: true });

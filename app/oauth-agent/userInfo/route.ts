@@ -1,6 +1,6 @@
 // GET /oauth-agent/userInfo: same-origin request, session.
-import { agentRoute } from '@/lib/oauth-agent/agent-route';
-import { getUserInfo } from '@/lib/oauth-agent/user-info';
+const { agentRoute } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/agent-route');
+const { getUserInfo } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/user-info');
 
 export const dynamic = 'force-dynamic';
 export const { GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS } = agentRoute({ GET: getUserInfo }, { session: true });

@@ -1,6 +1,6 @@
 // POST /oauth-agent/login/end: trusted origin.
-import { agentRoute } from '@/lib/oauth-agent/agent-route';
-import { endLogin } from '@/lib/oauth-agent/end-login';
+const { agentRoute } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/agent-route');
+const { endLogin } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/end-login');
 
 export const dynamic = 'force-dynamic';
 export const { GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS } = agentRoute({ POST: endLogin }, {});

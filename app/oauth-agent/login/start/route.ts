@@ -1,6 +1,6 @@
 // POST /oauth-agent/login/start: trusted origin.
-import { agentRoute } from '@/lib/oauth-agent/agent-route';
-import { startLogin } from '@/lib/oauth-agent/start-login';
+const { agentRoute } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/agent-route');
+const { startLogin } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/start-login');
 
 export const dynamic = 'force-dynamic';
 export const { GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS } = agentRoute({ POST: startLogin }, {});
