@@ -16,12 +16,22 @@ type Cached = { key: string; promise: Promise<client.Configuration> };
 type Slot = { [CACHE_SLOT]?: WeakMap<object, Cached> };
 const cacheOfThisCopy = () => ((globalThis as Slot)[CACHE_SLOT] ??= new WeakMap());
 
+/** Test seam: the fetch every back-channel call goes through (openid-client's customFetch); unset, the global fetch. */
+let backChannelFetch: client.CustomFetch | undefined;
+
+/** Routes lib/oidc's back-channel calls through `fetchImpl` (undefined: the global fetch again) and forgets the cache. */
+export function useBackChannelFetch(fetchImpl: client.CustomFetch | undefined): void {
+  backChannelFetch = fetchImpl;
+  forgetOidcConfiguration();
+}
+
 async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
   const insecure = new URL(oidc.issuer).protocol === 'http:';
   const configuration = await client.discovery(
     new URL(oidc.issuer), oidc.clientId, { client_secret: oidc.clientSecret }, await createClientAuthentication(oidc),
     {
       timeout: BACK_CHANNEL_TIMEOUT_SECONDS,
+      ...(backChannelFetch ? { [client.customFetch]: backChannelFetch } : {}),
       execute: [
         // OIDC Core §3.1.3.7 step 6 (security.md "signature via JWKS"): openid-client skips the ID token's
         // signature on token-endpoint responses unless asked; without it a forged or corrupted token passes.
