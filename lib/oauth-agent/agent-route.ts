@@ -33,13 +33,28 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as 
 type Method = typeof METHODS[number];
 type RouteExports = Record<Method, (request: Request) => Promise<Response>>;
 
-const MAX_BODY_CHARS = 16 * 1024;
+const MAX_BODY_BYTES = 16 * 1024;
+const tooLarge = () => new ThError('payload_too_large', 'The request body is too large');
+
+/** Contract §2: over 16 KiB → 413, from Content-Length before reading, else as soon as the stream passes it. */
+async function readBodyText(request: Request): Promise<string> {
+  if (Number(request.headers.get('content-length')) > MAX_BODY_BYTES) throw tooLarge();
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (let r = await reader.read(); !r.done; r = await reader.read()) {
+    size += r.value.byteLength;
+    if (size > MAX_BODY_BYTES) { await reader.cancel(); throw tooLarge(); }
+    chunks.push(r.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** Only JSON bodies: a text/plain or form POST is what a cross-site page can send without preflight. */
 async function readJsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
+  const text = await readBodyText(request);
   if (text.length === 0) return undefined;
-  if (text.length > MAX_BODY_CHARS) throw badRequest('The request body is too large');
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') throw badRequest('The request body must be JSON');
   try { return JSON.parse(text) as unknown; } catch { throw badRequest('The request body is not valid JSON'); }
