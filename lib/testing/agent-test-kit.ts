@@ -10,6 +10,8 @@ import * as refresh from '../../app/oauth-agent/refresh/route';
 import * as session from '../../app/oauth-agent/session/route';
 import * as userInfo from '../../app/oauth-agent/userInfo/route';
 import { getConfig } from '../config';
+import { CookieJar } from '../cookies/cookie-jar';
+import { SessionCookies, type Session } from '../cookies/session-cookies';
 import { setLogLevel } from '../log';
 import { useBackChannelFetch } from '../oidc/oidc-configuration';
 import { ScriptedIdentityServer, type AuthorizeOptions, type ScriptedClient } from './scripted-identity-server';
@@ -128,3 +130,11 @@ export const sessionCookieNames = (browser: TestBrowser) => [...browser.cookies.
 
 /** Every Set-Cookie line of a response that removes a session cookie. */
 export const clearedCookies = (res: AgentResponse) => res.setCookies.filter((l) => /Max-Age=0/.test(l)).map((l) => l.split('=')[0]!);
+
+/** The session the browser's cookies hold, opened with the agent's own cookie crypto (to look at its tokens). */
+export function openSession(browser: TestBrowser): Session {
+  const jar = new CookieJar([...browser.cookies].map(([n, v]) => `${n}=${v}`).join('; '));
+  const read = new SessionCookies(getConfig()).read(jar);
+  if (read.status !== 'ok') throw new Error(`the browser holds no readable session (${read.status})`);
+  return read.value;
+}
