@@ -9,17 +9,17 @@ import type { Config } from '../config';
 function algorithmFor(type: string | undefined, curve: string | undefined): string {
   if (type === 'rsa') return 'RS256';
   if (type === 'ec') return curve === 'P-384' ? 'ES384' : curve === 'P-521' ? 'ES512' : 'ES256';
-  if (type === 'ed25519') return 'EdDSA';
+  if (type === 'ed25519' || (type === 'okp' && curve === 'Ed25519')) return 'EdDSA';
   throw new Error(`OIDC_CLIENT_PRIVATE_KEY has an unsupported key type ${type ?? 'unknown'}`);
 }
 
-async function importPrivateKey(raw: string): Promise<client.PrivateKey> {
+async function importPrivateKey(raw: string): Promise<client.PrivateKey & { alg?: string }> {
   if (raw.trim().startsWith('{')) {
     const jwk = JSON.parse(raw) as JWK;
     const alg = jwk.alg ?? algorithmFor(jwk.kty?.toLowerCase(), jwk.crv);
     const key = await importJWK(jwk, alg);
     if (key instanceof Uint8Array) throw new Error('OIDC_CLIENT_PRIVATE_KEY must be an asymmetric private key');
-    return { key, kid: jwk.kid };
+    return { key, kid: jwk.kid, alg };
   }
   // PKCS#1 / SEC1 PEMs are normalised to PKCS#8, the one form WebCrypto imports.
   const keyObject = createPrivateKey(raw.replace(/\\n/g, '\n'));
@@ -33,7 +33,13 @@ async function importPrivateKey(raw: string): Promise<client.PrivateKey> {
 export async function createClientAuthentication(oidc: Config['oidc']): Promise<client.ClientAuth> {
   switch (oidc.tokenAuthMethod) {
     case 'client_secret_post': return client.ClientSecretPost(oidc.clientSecret);
-    case 'private_key_jwt': return client.PrivateKeyJwt(await importPrivateKey(oidc.clientPrivateKey ?? ''));
+    case 'private_key_jwt': {
+      const key = await importPrivateKey(oidc.clientPrivateKey ?? '');
+      // RFC 8037 §3.1: an Ed25519 assertion says `alg: EdDSA`, what identity servers accept; openid-client
+      // writes RFC 9864's newer `Ed25519`, which one that advertises only EdDSA refuses.
+      return client.PrivateKeyJwt(key, key.key.algorithm.name === 'Ed25519' && key.alg !== 'Ed25519'
+        ? { [client.modifyAssertion]: (header) => { header.alg = 'EdDSA'; } } : undefined);
+    }
     default: return client.ClientSecretBasic(oidc.clientSecret);
   }
 }
