@@ -177,11 +177,27 @@ describe('session guards', () => {
   });
 });
 
+describe('claims', () => {
+  it('a session without its ID token cookie has no claims: 401 unauthorized_request', async () => {
+    await browser.login(idp);
+    browser.cookies.delete('__Host-th-id');
+    expectError(await browser.call('GET', '/claims'), 401, 'unauthorized_request');
+  });
+});
+
 describe('userInfo', () => {
   it('an access token the identity server no longer accepts is 401 token_expired', async () => {
     await browser.login(idp);
     idp.expireAccessTokens();
     expectError(await browser.call('GET', '/userInfo'), 401, 'token_expired');
+  });
+
+  it('UserInfo for another subject than the ID token\'s is refused (OIDC Core §5.3.2): 400 invalid_request, none of it returned', async () => {
+    await browser.login(idp, { sub: 'alice' });
+    idp.userInfoSub = 'mallory';
+    const res = await browser.call('GET', '/userInfo');
+    expectError(res, 400, 'invalid_request');
+    expect(res.body).not.toContain('mallory');
   });
 
   it('the identity server down is 502 authorization_server_error', async () => {

@@ -44,6 +44,8 @@ export class ScriptedIdentityServer {
   /** Whether refresh responses carry a new ID token, and claims to override in it (OIDC Core §12.2). */
   refreshIdToken: false | { sub?: string; iss?: string } = {};
   accessTokenSeconds = 300;
+  /** UserInfo answers for this subject instead of the grant's (OIDC Core §5.3.2 says the BFF must refuse it). */
+  userInfoSub: string | undefined;
   /** Every request fails: 'network' rejects like fetch does when the connection fails, a number is an HTTP status. */
   outage: false | 'network' | number = false;
   /** Only the token endpoint fails this way. */
@@ -237,7 +239,8 @@ export class ScriptedIdentityServer {
     if (!record || record.expiresAt <= now() || record.grant.revoked) {
       return new Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
     }
-    return Response.json({ sub: record.grant.sub, name: `User ${record.grant.sub}`, email: `${record.grant.sub}@example.com` });
+    const sub = this.userInfoSub ?? record.grant.sub;
+    return Response.json({ sub, name: `User ${sub}`, email: `${sub}@example.com` });
   }
 
   private async revoke(request: Request): Promise<Response> {
