@@ -150,7 +150,7 @@ export class ApiProxy {
         toProxy: true, // use req.url (the policy's upstream path) verbatim: no url.parse re-encoding
         xfwd: false, // X-Forwarded-* come from the policy, never from the client
         changeOrigin: false, // Host is in the policy's headers
-        followRedirects: false, // contract §3: upstream redirects are passed, never followed
+        followRedirects: false, // docs/contract.md §3: upstream redirects are passed, never followed
         ejectPlugins: true,
         plugins: [this.hooks],
       });
@@ -162,7 +162,7 @@ export class ApiProxy {
   private agentFor(upstream: URL): HttpAgent {
     let agent = this.agents.get(upstream.origin);
     if (!agent) {
-      // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (architecture.md).
+      // Keep-alive per upstream: measured 5-7x the throughput of a connection per request (docs/architecture.md).
       // An idle pooled socket is dropped after 4 s, before the 5 s keep-alive timeout of Node upstreams:
       // reusing one the upstream is closing at that moment fails the request (502, seen in tests).
       // (Node's own use of the upstream's Keep-Alive hint needs the raw header, which the filter drops.)

@@ -1,4 +1,4 @@
-// In-process tier: the error table of contract §2, endpoint by endpoint — every code with its status,
+// In-process tier: the error table of docs/contract.md §2, endpoint by endpoint — every code with its status,
 // the {code, message} JSON shape, Cache-Control: no-store, and the cookies an error clears.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { agentRoute } from './agent-route';

@@ -23,7 +23,7 @@ export interface AgentContext {
 export type AgentHandler = (ctx: AgentContext) => Promise<Response>;
 
 export interface GuardPolicy {
-  /** Require the session-bound x-{p}-csrf header (contract §2). */
+  /** Require the session-bound x-{p}-csrf header (docs/contract.md §2). */
   csrf?: boolean;
   /** Require a readable session; otherwise 401 unauthorized_request. */
   session?: boolean;

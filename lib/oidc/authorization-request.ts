@@ -5,7 +5,7 @@ import { badRequest } from '../errors';
 import { getOidcConfiguration } from './oidc-configuration';
 import { toOidcError } from './oidc-errors';
 
-/** The parameters an SPA may add (contract §2); anything else could override state, PKCE or redirect_uri. */
+/** The parameters an SPA may add (docs/contract.md §2); anything else could override state, PKCE or redirect_uri. */
 export const ALLOWED_EXTRA_PARAMS = ['prompt', 'max_age', 'ui_locales', 'login_hint', 'acr_values', 'claims'] as const;
 type ExtraParamKey = typeof ALLOWED_EXTRA_PARAMS[number];
 

@@ -33,7 +33,7 @@ async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
       timeout: BACK_CHANNEL_TIMEOUT_SECONDS,
       ...(backChannelFetch ? { [client.customFetch]: backChannelFetch } : {}),
       execute: [
-        // OIDC Core §3.1.3.7 step 6 (security.md "signature via JWKS"): openid-client skips the ID token's
+        // OIDC Core §3.1.3.7 step 6 (docs/security.md "signature via JWKS"): openid-client skips the ID token's
         // signature on token-endpoint responses unless asked; without it a forged or corrupted token passes.
         client.enableNonRepudiationChecks,
         // RFC 9700 §2.6: plain http only when the configured issuer itself is http (local development).
