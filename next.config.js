@@ -30,7 +30,7 @@ export default function nextConfig(phase) {
     // Inlined at build time, read by instrumentation.ts to check the build against PUBLIC_ORIGIN.
     env: { TH_BUILD_HSTS: sendsStrictTransportSecurity(BUILD_PUBLIC_ORIGIN) ? 'on' : 'off' },
     // Compression is left to the CDN / reverse proxy: Next gzips SSE and then buffers the whole
-    // stream (measured, architecture.md), which would break streamed API responses.
+    // stream (measured, docs/architecture.md), which would break streamed API responses.
     compress: false,
     reactStrictMode: true,
     // Loaded from node_modules at run time, not bundled: the Node server entry and Next's bundles then

@@ -3,9 +3,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // In tests, server/ and app/ reach lib/ through its source (no build needed), as the same modules
-  // the tests import by relative path: one instance, as at run time (lib/package.json).
+  // the tests import by relative path: one instance, as at run time (lib/package.json). The app's
+  // route files are imported by the in-process tier as '@/app/...'.
   resolve: {
-    alias: [{ find: /^@next-token-handler\/lib\/(.*)$/, replacement: fileURLToPath(new URL('./lib/$1', import.meta.url)) }],
+    alias: [
+      { find: /^@next-token-handler\/lib\/(.*)$/, replacement: fileURLToPath(new URL('./lib/$1', import.meta.url)) },
+      { find: /^@\//, replacement: fileURLToPath(new URL('./', import.meta.url)) },
+    ],
   },
   test: {
     include: ['lib/**/*.test.ts', 'server/**/*.test.ts', 'e2e/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],

@@ -17,7 +17,8 @@ function entryPoints(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     const rel = relative(lib, path);
-    if (entry.isDirectory()) return rel === 'client' || rel === 'dist' ? [] : entryPoints(path);
+    // lib/testing is test support (the scripted identity server): never part of the run-time package.
+    if (entry.isDirectory()) return rel === 'client' || rel === 'dist' || rel === 'testing' ? [] : entryPoints(path);
     if (/\.test\.ts$|\.d\.m?ts$/.test(entry.name)) return [];
     return /\.(ts|mjs)$/.test(entry.name) ? [path] : [];
   });

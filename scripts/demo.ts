@@ -1,6 +1,6 @@
 // `npm run demo`: the whole product on the bundled local stack, with no configuration and no internet.
 // Starts the local identity server and sample API, then the BFF (Node server entry) with a development
-// configuration generated on the fly. Any variable of contract §4 in the environment wins.
+// configuration generated on the fly. Any variable of docs/contract.md §4 in the environment wins.
 import { execSync } from 'node:child_process';
 import { startLocalStack } from '../e2e/servers/start-local-stack';
 import { randomCookieKey, startBff, type RunningBff } from '../e2e/harness/start-bff';

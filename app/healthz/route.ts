@@ -1,4 +1,4 @@
-// Liveness (contract §1): answers as soon as the server accepts requests; no auth, no cookies.
+// Liveness (docs/contract.md §1): answers as soon as the server accepts requests; no auth, no cookies.
 export const dynamic = 'force-dynamic';
 
 export function GET(): Response {

@@ -71,7 +71,7 @@ export const baseEnv = (): Record<string, string> => ({
   NEXT_TELEMETRY_DISABLED: '1',
 });
 
-/** Environment of our BFF (contract §4) on `port`: warn-level logs, so logging is not what is measured. */
+/** Environment of our BFF (docs/contract.md §4) on `port`: warn-level logs, so logging is not what is measured. */
 export function oursEnv(port: number, issuer: string, upstream: string, cookieKeys: string): Record<string, string> {
   return {
     ...baseEnv(),

@@ -1,4 +1,4 @@
-// Every agent route checks origin, CSRF and session for itself (security.md), and refuses
+// Every agent route checks origin, CSRF and session for itself (docs/security.md), and refuses
 // tampered, truncated, swapped and foreign-key cookies; key rotation keeps users logged in.
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';

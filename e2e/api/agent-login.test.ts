@@ -1,4 +1,4 @@
-// OAuth Agent API, contract §2: login, session, userInfo, claims, refresh and logout on both
+// OAuth Agent API, docs/contract.md §2: login, session, userInfo, claims, refresh and logout on both
 // transports, against the real local identity server.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieJar as IdpCookieJar, loginAtIdentityServer } from '../servers/drive-login';

@@ -6,7 +6,7 @@ import { randomCookieKey, startBff, type RunningBff, type Transport } from './st
 
 export interface StackOptions extends Omit<LocalStackOptions, 'idpPort' | 'apiPort' | 'bffOrigins'> {
   transports?: Transport[];
-  /** Extra BFF environment (contract §4 names), applied to every transport. */
+  /** Extra BFF environment (docs/contract.md §4 names), applied to every transport. */
   bffEnv?: Record<string, string>;
   cookieKeys?: string;
   /** API_ROUTES from the sample API's URL (default `/api=<api>`), e.g. to give a route a base path. */

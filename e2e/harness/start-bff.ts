@@ -11,7 +11,7 @@ export interface BffOptions {
   port: number;
   issuer: string;
   apiRoutes: string;
-  /** Extra or overriding environment variables (any of contract §4). */
+  /** Extra or overriding environment variables (any of docs/contract.md §4). */
   env?: Record<string, string>;
   cookieKeys?: string;
   /** Called with each output line (the demo prints them); lines are kept in `logs` unless `keepLogs` is false. */

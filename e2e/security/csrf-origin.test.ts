@@ -145,7 +145,7 @@ describe.each(TRANSPORTS)('CSRF and origin (%s transport)', (transport: Transpor
     await expectNoEffect('cross-site form post to /api', res);
   });
 
-  it('[OWASP WSTG-CONF-06][contract §3] X-HTTP-Method-Override never reaches the API and never changes the method the BFF acts on', async () => {
+  it('[OWASP WSTG-CONF-06][docs/contract.md §3] X-HTTP-Method-Override never reaches the API and never changes the method the BFF acts on', async () => {
     const overrides = { 'x-http-method-override': 'DELETE', 'x-http-method': 'DELETE', 'x-method-override': 'DELETE' };
     // A GET dressed as a DELETE is a GET: forwarded as GET, without the override, and without needing CSRF.
     const get = await send('/api/echo', 'GET', same(overrides));

@@ -52,7 +52,7 @@ describe.each(TRANSPORTS)('upstream faults (%s transport)', (transport: Transpor
     expect(ok.status).toBe(200);
   }
 
-  it('[contract §3 "502 bad_gateway"] nothing listening upstream → 502 bad_gateway without the upstream address; the server keeps serving', async () => {
+  it('[docs/contract.md §3 "502 bad_gateway"] nothing listening upstream → 502 bad_gateway without the upstream address; the server keeps serving', async () => {
     const res = await get('/api/down/x');
     const text = await res.text();
     expect(res.status).toBe(502);
@@ -61,7 +61,7 @@ describe.each(TRANSPORTS)('upstream faults (%s transport)', (transport: Transpor
     await expectStillServing();
   });
 
-  it('[contract §3 "504 gateway_timeout"] an upstream slower than UPSTREAM_TIMEOUT_MS → 504 gateway_timeout; the server keeps serving', async () => {
+  it('[docs/contract.md §3 "504 gateway_timeout"] an upstream slower than UPSTREAM_TIMEOUT_MS → 504 gateway_timeout; the server keeps serving', async () => {
     const started = Date.now();
     const res = await get(`/api/slow?ms=${UPSTREAM_TIMEOUT_MS * 5}`);
     expect(res.status).toBe(504);
@@ -78,7 +78,7 @@ describe.each(TRANSPORTS)('upstream faults (%s transport)', (transport: Transpor
     return { status: res.status, outcome };
   }
 
-  it('[RFC 9112 §9.6][contract §3] an upstream reset mid-response never looks complete (502, or a cut stream); the server keeps serving', async () => {
+  it('[RFC 9112 §9.6][docs/contract.md §3] an upstream reset mid-response never looks complete (502, or a cut stream); the server keeps serving', async () => {
     const { status, outcome } = await readReset();
     if (status === 502) expect(outcome).toBe('ended');
     else {
@@ -99,7 +99,7 @@ describe.each(TRANSPORTS)('upstream faults (%s transport)', (transport: Transpor
     else expect([outcome, code]).toEqual(['ended', 'bad_gateway']);
   });
 
-  it('[contract §3] an upstream\'s own 5xx passes through untouched, and never carries its Set-Cookie', async () => {
+  it('[docs/contract.md §3] an upstream\'s own 5xx passes through untouched, and never carries its Set-Cookie', async () => {
     const res = await get('/api/status/503');
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ status: 503 });
@@ -162,7 +162,7 @@ describe('identity server down, then back on the same port', () => {
     await s.stack.local.identity.close();
   });
 
-  it.each(TRANSPORTS)('[contract §2 "502 authorization_server_error"][RFC 9700 §4.14] login/start, login/end, refresh, userInfo → 502, session cookies untouched (%s)', async (t) => {
+  it.each(TRANSPORTS)('[docs/contract.md §2 "502 authorization_server_error"][RFC 9700 §4.14] login/start, login/end, refresh, userInfo → 502, session cookies untouched (%s)', async (t) => {
     const bff = s.bff(t);
     const { cookies, csrf } = sessions.get(t)!;
     const calls: Array<[string, string, string, string | undefined]> = [

@@ -283,7 +283,7 @@ describe.each(TRANSPORTS)('proxy attacks (%s transport)', (transport: Transport)
       const res = await raw(target, { headers: browser() });
       expectSameOriginLocation(res.headers.location, target);
     }
-    // An upstream's own redirect is passed as a response, never followed (contract §3).
+    // An upstream's own redirect is passed as a response, never followed (docs/contract.md §3).
     await s.resetCanaries();
     const upstreamRedirect = await raw('/api/data/redirect', { headers: browser() });
     expect(upstreamRedirect.status).toBe(302);
@@ -382,7 +382,7 @@ describe.each(TRANSPORTS)('proxy attacks (%s transport)', (transport: Transport)
     expect(await s.upstreamLog()).toEqual([]);
   });
 
-  it('[ASVS 5.0 V4.2][contract §3 "413, never truncated"] an 11 MB body against the 10 MB limit → 413; the upstream never gets a cut body', async () => {
+  it('[ASVS 5.0 V4.2][docs/contract.md §3 "413, never truncated"] an 11 MB body against the 10 MB limit → 413; the upstream never gets a cut body', async () => {
     const size = 11 * 1024 * 1024;
     const mib = Buffer.alloc(1024 * 1024, 0x61);
     const chunks = function* (chunked: boolean) {

@@ -22,7 +22,7 @@ const BODY_READ_TIMEOUT_MS = 3000;
 
 /**
  * The sample API's default route reflects every header it received, its Authorization included:
- * that body is the upstream's own, passed through untouched (contract §3), not a BFF leak. Its
+ * that body is the upstream's own, passed through untouched (docs/contract.md §3), not a BFF leak. Its
  * headers are still scanned, and so is every other body.
  */
 function isSampleApiEcho(r: RecordedResponse): boolean {

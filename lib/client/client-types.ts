@@ -19,7 +19,7 @@ export interface TokenHandlerClientOptions {
   crossTab?: CrossTabEnv;
 }
 
-/** login/end and GET /session (contract §2), without the CSRF value, which stays inside the client. */
+/** login/end and GET /session (docs/contract.md §2), without the CSRF value, which stays inside the client. */
 export interface SessionState {
   isLoggedIn: boolean;
   handled: boolean;

@@ -1,8 +1,8 @@
-// The one error type the client library throws. `code` is the contract's error code (contract §2,
+// The one error type the client library throws. `code` is the contract's error code (docs/contract.md §2,
 // §3) so that apps branch on it, never on message text; a few client-side codes cover what happens
 // before any request leaves the browser.
 
-/** Codes the token handler returns (contract §2 and §3). */
+/** Codes the token handler returns (docs/contract.md §2 and §3). */
 export type ServerErrorCode =
   | 'invalid_request'
   | 'unauthorized_request'
@@ -40,7 +40,7 @@ export class TokenHandlerError extends Error {
 }
 
 /**
- * Turns a non-2xx response into a TokenHandlerError. Reads `{code, message}` (contract §2); also
+ * Turns a non-2xx response into a TokenHandlerError. Reads `{code, message}` (docs/contract.md §2); also
  * `error_code`/`detailed_error`, which Curity's agent returns, so the same SPA works against both.
  */
 export async function readErrorResponse(response: Response): Promise<TokenHandlerError> {

@@ -1,5 +1,5 @@
 // The SPA's side of the token handler: one small object that knows the OAuth Agent's endpoints
-// (contract §2), calls the OAuth Proxy (`/api/*`, contract §3) with the CSRF header, refreshes once
+// (docs/contract.md §2), calls the OAuth Proxy (`/api/*`, docs/contract.md §3) with the CSRF header, refreshes once
 // for all concurrent callers when a call is rejected because its access token expired, and keeps
 // tabs in step.
 // Browser-only and dependency-free. The CSRF value lives in this object's memory only: never in

@@ -4,7 +4,7 @@
 //   plaintext = expiry (uint32 big-endian, unix seconds) | UTF-8 payload
 //   associated data = "nth1" NUL app NUL purpose
 //
-// node:crypto AES-GCM measured ~7 µs per 1 KB decrypt (architecture.md); the proxy runs this per request.
+// node:crypto AES-GCM measured ~7 µs per 1 KB decrypt (docs/architecture.md); the proxy runs this per request.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
 const VERSION = 0x01;

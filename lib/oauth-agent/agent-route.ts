@@ -25,7 +25,7 @@ export interface AgentContext {
 export type AgentHandler = (ctx: AgentContext) => Promise<Response>;
 
 export interface GuardPolicy {
-  /** Require the session-bound x-{p}-csrf header (contract §2). */
+  /** Require the session-bound x-{p}-csrf header (docs/contract.md §2). */
   csrf?: boolean;
   /** Require a readable session; otherwise 401 unauthorized_request. */
   session?: boolean;
@@ -46,7 +46,7 @@ export const MAX_AGENT_BODY_BYTES = 16 * 1024;
 const tooLarge = () => new ThError('payload_too_large', 'The request body is too large');
 
 /**
- * Reads at most MAX_AGENT_BODY_BYTES (contract §2, 413 payload_too_large): refused from Content-Length
+ * Reads at most MAX_AGENT_BODY_BYTES (docs/contract.md §2, 413 payload_too_large): refused from Content-Length
  * before any byte is read, and a body without one is cut off as soon as it passes the limit, so a
  * 100 MB POST costs neither memory nor CPU (RFC 9110 §15.5.14).
  */

@@ -1,4 +1,4 @@
-// Path rules of the OAuth Proxy (contract §3): which upstream a request-target goes to, and which
+// Path rules of the OAuth Proxy (docs/contract.md §3): which upstream a request-target goes to, and which
 // request-targets are refused before any upstream is contacted.
 import type { ApiRoute } from '../config';
 import { badRequest, ThError } from '../errors';

@@ -1,6 +1,6 @@
 // Transport A (proxy.ts under `next start` / Vercel): forwards with fetch and builds the browser's
 // response from filtered headers. Not NextResponse.rewrite: a rewrite leaks the upstream's Set-Cookie
-// and `x-middleware-rewrite: <upstream URL>` (measured, architecture.md). Web APIs only.
+// and `x-middleware-rewrite: <upstream URL>` (measured, docs/architecture.md). Web APIs only.
 import { getConfig, type Config } from '../config';
 import { toErrorResponse } from '../errors';
 import { log } from '../log';

@@ -128,7 +128,7 @@ describe('planForward: origin, session and CSRF (401 unauthorized_request)', () 
     for (const m of ['POST', 'PUT', 'PATCH', 'DELETE']) expect(planForward(req('/api/x', { 'x-th-csrf': alice.csrf }, m), config).kind).toBe('forward');
   });
 
-  it('forwards an expired access token as is, flagged for refresh (issue 6)', () => {
+  it('forwards an expired access token as is, flagged for refresh (docs/contract.md §3)', () => {
     const expired = sessionCookie('old-token', -10);
     const plan = planForward(req('/api/x', { cookie: expired.cookie }), config);
     expect(plan.headers.authorization).toBe('Bearer old-token');

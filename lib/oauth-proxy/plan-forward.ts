@@ -1,4 +1,4 @@
-// The OAuth Proxy's policy, shared by both transports (architecture.md "one policy"): from what the
+// The OAuth Proxy's policy, shared by both transports (docs/architecture.md "one policy"): from what the
 // request says to either a forward plan or a contract error. Pure apart from the clock and the
 // process-wide config/codec; no I/O, no framework.
 import type { ApiRoute, Config } from '../config';

@@ -1,4 +1,4 @@
-// Transparent refresh in the OAuth Proxy (contract §3, README "Refresh model"): when the plan says the
+// Transparent refresh in the OAuth Proxy (docs/contract.md §3, README "Refresh model"): when the plan says the
 // access token has expired or is inside the refresh margin, the session is refreshed through the one
 // race-free path shared with POST /oauth-agent/refresh, and the request goes upstream with the new
 // token. Framework-free: both transports call it between planForward() and forwarding.

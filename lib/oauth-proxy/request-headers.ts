@@ -1,4 +1,4 @@
-// Which request headers reach an upstream (contract §3 "Forwarded" / "Never forwarded"): a drop-list,
+// Which request headers reach an upstream (docs/contract.md §3 "Forwarded" / "Never forwarded"): a drop-list,
 // so an API's own headers pass, then exactly one Bearer credential and our own X-Forwarded-*.
 
 /** Read access to request headers: Web `Headers` fits, and the Node transport wraps its header object. */
@@ -18,7 +18,7 @@ const DROPPED = new Set([
   'authorization', 'proxy-authorization',
   // Set by the transport from what it knows, never by the client (RFC 7239 §8.1 spoofing).
   'forwarded', 'x-real-ip', 'host',
-  // security.md: method-override headers would turn a CSRF-exempt GET into a state change upstream.
+  // docs/security.md: method-override headers would turn a CSRF-exempt GET into a state change upstream.
   'x-http-method-override', 'x-http-method', 'x-method-override',
   // Next.js internals (CVE-2025-29927 used x-middleware-subrequest); an upstream Next app must not see them.
   'rsc', 'next-action', 'next-url', 'x-matched-path', 'x-now-route-matches',

@@ -1,4 +1,4 @@
-// Which upstream response headers reach the browser (contract §3 "Never returned"): an upstream's
+// Which upstream response headers reach the browser (docs/contract.md §3 "Never returned"): an upstream's
 // status and body pass untouched; its cookies, hop-by-hop headers and its address never do.
 import type { ApiRoute } from '../config';
 
@@ -26,7 +26,7 @@ export interface ResponseHeaderContext {
  * base are rewritten to the public path (the redirect still works, the address is not revealed); one
  * pointing elsewhere on the upstream's origin is dropped; any other header that names the upstream's
  * address is dropped. `Cache-Control: no-store` is added when the upstream sets no caching policy,
- * since the response was produced with the user's token (security.md).
+ * since the response was produced with the user's token (docs/security.md).
  */
 export function filterUpstreamResponseHeaders(
   entries: Iterable<readonly [string, HeaderValue | undefined]>, ctx: ResponseHeaderContext,

@@ -7,7 +7,7 @@ import { getOidcConfiguration } from './oidc-configuration';
 import { toOidcError } from './oidc-errors';
 import { buildAuthorizationUrlFor } from './pushed-authorization';
 
-/** The parameters an SPA may add (contract §2); anything else could override state, PKCE or redirect_uri. */
+/** The parameters an SPA may add (docs/contract.md §2); anything else could override state, PKCE or redirect_uri. */
 export const ALLOWED_EXTRA_PARAMS = ['prompt', 'max_age', 'ui_locales', 'login_hint', 'acr_values', 'claims'] as const;
 type ExtraParamKey = typeof ALLOWED_EXTRA_PARAMS[number];
 

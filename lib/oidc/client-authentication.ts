@@ -15,7 +15,11 @@ export async function createClientAuthentication(oidc: Config['oidc']): Promise<
     case 'client_secret_post': return client.ClientSecretPost(oidc.clientSecret);
     case 'private_key_jwt': {
       if (!oidc.clientPrivateKey) throw new Error('private_key_jwt without OIDC_CLIENT_PRIVATE_KEY');
-      return client.PrivateKeyJwt(await importPrivateKey(oidc.clientPrivateKey));
+      const key = await importPrivateKey(oidc.clientPrivateKey);
+      // RFC 8037 §3.1: an Ed25519 assertion says `alg: EdDSA`, what identity servers accept; openid-client
+      // writes RFC 9864's newer `Ed25519`, which one that advertises only EdDSA refuses.
+      return client.PrivateKeyJwt(key, key.key.algorithm.name === 'Ed25519' && oidc.clientPrivateKey.alg !== 'Ed25519'
+        ? { [client.modifyAssertion]: (header) => { header.alg = 'EdDSA'; } } : undefined);
     }
     default: return client.ClientSecretBasic(oidc.clientSecret);
   }

@@ -14,16 +14,25 @@ export const BACK_CHANNEL_TIMEOUT_SECONDS = 10;
 type Cached = { key: string; promise: Promise<client.Configuration> };
 let cached: Cached | undefined;
 
+/** Test seam: the fetch every back-channel call goes through (openid-client's customFetch); unset, the global fetch. */
+let backChannelFetch: client.CustomFetch | undefined;
+
+/** Routes lib/oidc's back-channel calls through `fetchImpl` (undefined: the global fetch again) and forgets the cache. */
+export function useBackChannelFetch(fetchImpl: client.CustomFetch | undefined): void {
+  backChannelFetch = fetchImpl;
+  forgetOidcConfiguration();
+}
+
 async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
   const insecure = new URL(oidc.issuer).protocol === 'http:';
   const configuration = await client.discovery(
     new URL(oidc.issuer), oidc.clientId, { client_secret: oidc.clientSecret }, await createClientAuthentication(oidc),
     {
       timeout: BACK_CHANNEL_TIMEOUT_SECONDS,
-      // Client spans for every identity-server call when tracing is on (contract §9); plain fetch otherwise.
-      [client.customFetch]: identityServerFetch,
+      // Client spans for every identity-server call when tracing is on (docs/contract.md §9); the test seam's fetch when set.
+      [client.customFetch]: backChannelFetch ?? identityServerFetch,
       execute: [
-        // OIDC Core §3.1.3.7 step 6 (security.md "signature via JWKS"): openid-client skips the ID token's
+        // OIDC Core §3.1.3.7 step 6 (docs/security.md "signature via JWKS"): openid-client skips the ID token's
         // signature on token-endpoint responses unless asked; without it a forged or corrupted token passes.
         client.enableNonRepudiationChecks,
         // RFC 9700 §2.6: plain http only when the configured issuer itself is http (local development).

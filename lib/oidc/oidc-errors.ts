@@ -1,4 +1,4 @@
-// Maps what openid-client throws to the contract's error codes (contract §2 "Errors"). Messages are
+// Maps what openid-client throws to the contract's error codes (docs/contract.md §2 "Errors"). Messages are
 // ours: a foreign error's message may quote the identity server's response, never echoed.
 import * as client from 'openid-client';
 import { FrontChannelError, ThError } from '../errors';

@@ -1,5 +1,5 @@
 // Back-channel protocol steps after the authorization response: code redemption, refresh,
-// UserInfo, end-session URL and revocation. All go through openid-client (architecture.md).
+// UserInfo, end-session URL and revocation. All go through openid-client (docs/architecture.md).
 import * as client from 'openid-client';
 import type { Config } from '../config';
 import { ThError } from '../errors';

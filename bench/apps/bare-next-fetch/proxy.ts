@@ -1,5 +1,5 @@
 // Baseline `bare-next-fetch`: Next 16 request interception that forwards /api/* with fetch and
-// returns the upstream's response (the shape our proxy.ts transport has to take, architecture.md),
+// returns the upstream's response (the shape our proxy.ts transport has to take, docs/architecture.md),
 // with no auth and only the header filtering any fetch-forwarder needs.
 import { NextResponse, type NextRequest } from 'next/server';
 
