@@ -1,15 +1,26 @@
-// The process's denylist: in-process until a shared one (lib/store) is installed at start-up.
+// The process's denylist: shared through the session store when SESSION_STORE_URL is set (every
+// instance's mirror kept current by the store, contract §7), else in-process (single-instance).
 // A module-level singleton: one per process once lib/ loads once per process (issue 13).
+import { getConfig } from '../config';
+import { createStoreDenylist } from '../store/denylist-redis';
+import { getSessionStore } from '../store/redis-client';
+import { StoreCrypto } from '../store/store-crypto';
 import { InProcessDenylist } from './in-process-denylist';
 import type { SessionDenylist } from './session-denylist';
 
 let denylist: SessionDenylist | undefined;
 
 export function getSessionDenylist(): SessionDenylist {
-  return (denylist ??= new InProcessDenylist());
+  return (denylist ??= createDefaultDenylist());
 }
 
-/** Replaces the process's denylist, e.g. with a store-backed one at start-up (before any request). */
+function createDefaultDenylist(): SessionDenylist {
+  const config = getConfig();
+  const store = getSessionStore(config);
+  return store ? createStoreDenylist(store, new StoreCrypto(config)) : new InProcessDenylist();
+}
+
+/** Replaces the process's denylist (tests; a deployment's own implementation before any request). */
 export function installSessionDenylist(replacement: SessionDenylist): void {
   denylist = replacement;
 }
