@@ -1,7 +1,7 @@
 // The process's denylist: shared through the session store when SESSION_STORE_URL is set (every
 // instance's mirror kept current by the store, contract §7), else in-process (single-instance).
 // A module-level singleton: one per process once lib/ loads once per process (issue 13).
-import { getConfig } from '../config';
+import { ConfigError, getConfig, type Config } from '../config';
 import { createStoreDenylist } from '../store/denylist-redis';
 import { getSessionStore } from '../store/redis-client';
 import { StoreCrypto } from '../store/store-crypto';
@@ -15,7 +15,13 @@ export function getSessionDenylist(): SessionDenylist {
 }
 
 function createDefaultDenylist(): SessionDenylist {
-  const config = getConfig();
+  let config: Config;
+  // A server has validated its configuration at start-up (lib/startup.ts stops on a ConfigError), so
+  // this only happens in a unit test that hands its modules their own configuration: in-process.
+  try { config = getConfig(); } catch (err) {
+    if (err instanceof ConfigError) return new InProcessDenylist();
+    throw err;
+  }
   const store = getSessionStore(config);
   return store ? createStoreDenylist(store, new StoreCrypto(config)) : new InProcessDenylist();
 }
