@@ -5,6 +5,7 @@
 // cookies fail on the other, on the agent and on /api. Requests go to each instance's own port.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../harness/free-port';
+import { delta, scrape } from '../harness/prometheus-text';
 import { browserHeaders, loginThroughBff } from '../harness/login-through-bff';
 import { startRedis, type RunningRedis } from '../harness/redis-server';
 import { randomCookieKey, startBff, type RunningBff, type Transport } from '../harness/start-bff';
@@ -20,6 +21,7 @@ describe.each([
   let local: LocalStack;
   const bffs: RunningBff[] = [];
   let publicOrigin: string;
+  let metricsA: string;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -28,10 +30,12 @@ describe.each([
     // The identity server knows one origin: its back-channel logout calls reach instance A only.
     local = await startLocalStack({ idpPort: 0, apiPort: 0, bffOrigins: [publicOrigin] });
     const cookieKeys = randomCookieKey();
+    const metricsPort = await freePort();
+    metricsA = `http://127.0.0.1:${metricsPort}/metrics`;
     for (const [i, transport] of [first, second].entries()) {
       bffs.push(await startBff({
         transport, port: ports[i]!, issuer: local.issuer, apiRoutes: `/api=${local.apiUrl}`, cookieKeys,
-        env: { PUBLIC_ORIGIN: publicOrigin, SESSION_STORE_URL: redis.url, LOG_LEVEL: 'info' },
+        env: { PUBLIC_ORIGIN: publicOrigin, SESSION_STORE_URL: redis.url, LOG_LEVEL: 'info', ...(i === 0 ? { METRICS_PORT: String(metricsPort) } : {}) },
       }));
     }
   }, 180_000);
@@ -73,6 +77,7 @@ describe.each([
       expect((await apiOn(i, login.cookies)).status).toBe(200);
     }
     const discovery = await (await fetch(`${local.issuer}/.well-known/openid-configuration`)).json() as { end_session_endpoint: string };
+    const before = (await scrape(metricsA)).samples;
     await logoutAtIdentityServer(discovery.end_session_endpoint, idpJar);
     // A heard it from the identity server; B only through the store.
     const onA = await untilRefused(0, login.cookies, 5000);
@@ -83,6 +88,18 @@ describe.each([
     const ended = await sessionOn(1, login.cookies);
     expect(ended.cleared.sort()).toEqual([...SESSION_COOKIES].sort());
     expect((await apiOn(1, login.cookies)).cleared.sort()).toEqual([...SESSION_COOKIES].sort());
+    const after = (await scrape(metricsA)).samples;
+    expect(delta(before, after, 'nth_backchannel_logouts_total{result="accepted"}')).toBe(1);
+    expect(delta(before, after, 'nth_store_errors_total')).toBe(0);
+  });
+
+  it('a forged logout token is counted as rejected and ends nothing', async () => {
+    const before = (await scrape(metricsA)).samples;
+    const res = await fetch(at(0, '/oauth-agent/backchannel-logout'), {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'logout_token=not.a.jwt',
+    });
+    expect(res.status).toBe(400);
+    expect(delta(before, (await scrape(metricsA)).samples, 'nth_backchannel_logouts_total{result="rejected"}')).toBe(1);
   });
 
   for (const [from, to] of [[0, 1], [1, 0]] as const) {
