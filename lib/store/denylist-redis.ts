@@ -148,7 +148,7 @@ export class RedisSessionDenylist implements SessionDenylist {
         if (this.closed) return;
         this.unsubscribe ??= await this.store.subscribe(CHANNEL, this.onMessage);
         for (const [id, entry] of this.pending) {
-          if (!(await this.write(entry))) return;
+          if (!(await this.write(entry))) throw new StoreUnavailableError('A revocation made during the outage is not written yet');
           this.pending.delete(id);
         }
         await this.loadAll();
