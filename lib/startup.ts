@@ -1,6 +1,7 @@
 // Start-up validation shared by `next start` (instrumentation.ts) and the Node server entry.
 import { ConfigError, getConfig, type Config } from './config';
 import { setLogLevel } from './log';
+import { getSessionDenylist } from './revocation/default-denylist';
 import { getSessionStore } from './store/redis-client';
 import { sendsStrictTransportSecurity } from './security/security-headers.mjs';
 
@@ -26,6 +27,8 @@ export function validateAtStartup(checks: StartupChecks = {}): Config {
     setLogLevel(config.logLevel);
     // Connect now (in the background): /readyz reports it, and an outage is logged at start-up.
     getSessionStore(config);
+    // With a store, the shared denylist subscribes and loads the revocations already made (contract §7).
+    getSessionDenylist();
     return config;
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -21,7 +21,19 @@ interface JwtParts { payload: Record<string, unknown> }
 
 const JWT_SHAPE = /^[\w-]+\.[\w-]+\.[\w-]+$/;
 
-export function createJwtAccessTokenSupport() {
+/**
+ * A groups-style claim that pads a JWT access token to about `bytes` (compact serialization), the way
+ * directory-backed identity servers emit big tokens (e.g. every group of a user in an access token).
+ */
+function padWithGroups(payload: Record<string, unknown>, bytes: number): void {
+  const groups: string[] = [];
+  payload.groups = groups;
+  // base64url makes the payload 4/3 as long; the header and signature add about 400 bytes (RS256/ES256).
+  const target = Math.floor(((bytes - 400) * 3) / 4);
+  for (let i = 0; Buffer.byteLength(JSON.stringify(payload)) < target; i += 1) groups.push(`cn=group-${String(i).padStart(5, '0')},ou=groups,dc=example,dc=com`);
+}
+
+export function createJwtAccessTokenSupport(opts: { padToBytes?: number } = {}) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let provider: any;
   const jwtJtis = new Set<string>();
@@ -37,6 +49,7 @@ export function createJwtAccessTokenSupport() {
     Object.assign(record, { jti, iat, exp, kind: 'AccessToken' });
     jwtJtis.add(jti);
     await AccessToken.adapter.upsert(jti, record, Math.max(1, exp - Math.floor(Date.now() / 1000)));
+    if (opts.padToBytes) padWithGroups(jwt.payload, opts.padToBytes);
   }
 
   /** Call once the Provider exists. */

@@ -28,6 +28,8 @@ export interface IdentityServerOptions {
   dpopNonce?: boolean;
   /** The FAPI 2.0 profile (identity-config.ts). */
   fapi2?: boolean;
+  /** Pad JWT access tokens to about this many bytes with a groups-style claim (big-token tests). */
+  accessTokenBytes?: number;
 }
 
 /** One event of the provider, recorded for tests ("exactly one refresh_token grant"). */
@@ -150,7 +152,7 @@ export async function startIdentityServer(opts: IdentityServerOptions = {}): Pro
   try {
     const { privateJwks, publicJwks } = await generateSigningKeys();
     signingKey = privateJwks.keys.find((k) => k.alg === 'RS256');
-    const jwtSupport = createJwtAccessTokenSupport();
+    const jwtSupport = createJwtAccessTokenSupport({ padToBytes: opts.accessTokenBytes });
     const configuration = buildProviderConfiguration({
       bffOrigins: opts.bffOrigins ?? ['http://localhost:3000'],
       accessTokenTtl: opts.accessTokenTtl ?? envSeconds('DEMO_ACCESS_TOKEN_TTL', 300),

@@ -20,6 +20,8 @@ export interface LocalStackOptions {
   par?: boolean;
   dpopNonce?: boolean;
   fapi2?: boolean;
+  /** Pad the identity server's JWT access tokens to about this many bytes (groups-style claim). */
+  accessTokenBytes?: number;
   /** The sample API demands a DPoP nonce (RFC 9449 §9). */
   apiDpopNonce?: boolean;
 }
@@ -80,6 +82,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       par: opts.par,
       dpopNonce: opts.dpopNonce,
       fapi2: opts.fapi2,
+      accessTokenBytes: opts.accessTokenBytes,
     });
   } catch (err) {
     await api.close();

@@ -3,6 +3,7 @@
 import { nowSeconds } from '../cookies/session-cookies';
 import { BackChannelLogoutError } from '../errors';
 import { log } from '../log';
+import { countBackchannelLogout } from '../observability/metrics';
 import { LogoutTokenRejected, verifyLogoutToken } from '../oidc/logout-token';
 import { getSessionDenylist } from '../revocation/default-denylist';
 import type { AgentContext } from './agent-route';
@@ -41,7 +42,18 @@ async function readBoundedText(request: Request): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function backchannelLogout({ request, config }: AgentContext): Promise<Response> {
+export async function backchannelLogout(context: AgentContext): Promise<Response> {
+  try {
+    const response = await endNamedSessions(context);
+    countBackchannelLogout('accepted');
+    return response;
+  } catch (err) {
+    if (err instanceof BackChannelLogoutError) countBackchannelLogout('rejected');
+    throw err;
+  }
+}
+
+async function endNamedSessions({ request, config }: AgentContext): Promise<Response> {
   const token = await readLogoutToken(request);
   let claims;
   try {

@@ -6,6 +6,7 @@ import { createClient } from 'redis';
 import type { SessionStoreConfig } from '../config';
 import { describeCause } from '../errors';
 import { log } from '../log';
+import { countStoreError } from '../observability/metrics';
 
 export type StoreState = 'ok' | 'unavailable';
 
@@ -57,6 +58,7 @@ export class SessionStore {
   private firstAttemptDone = false;
   private readonly firstAttempt = new Promise<void>((r) => { this.settle = () => { this.firstAttemptDone = true; r(); }; });
   private readonly connectTimeoutMs: number;
+  private readonly readyListeners = new Set<() => void>();
 
   constructor(private readonly config: SessionStoreConfig, opts: SessionStoreOptions = {}) {
     this.prefix = config.prefix;
@@ -94,11 +96,21 @@ export class SessionStore {
       // A Redis error reply (wrong type, script error) is an answer; anything else means the store is not serving.
       if (err instanceof Error && err.constructor.name === 'ErrorReply' && !/NOAUTH|WRONGPASS|LOADING|BUSY/.test(err.message)) throw err;
       // One slow answer may be a moment of load; two in a row, or a broken connection, is an outage.
+      countStoreError();
       if (!(err instanceof StoreUnavailableError) || ++this.consecutiveTimeouts >= MAX_CONSECUTIVE_TIMEOUTS) this.markDown(err);
       throw err instanceof StoreUnavailableError ? err : new StoreUnavailableError('The session store did not answer', { cause: err });
     }
     this.consecutiveTimeouts = 0;
     return reply;
+  }
+
+  /**
+   * Calls `listener` each time the store becomes usable: the first connection and every recovery
+   * after an outage (when pub/sub messages may have been missed). Returns the unsubscribe function.
+   */
+  onReady(listener: () => void): () => void {
+    this.readyListeners.add(listener);
+    return () => { this.readyListeners.delete(listener); };
   }
 
   /** Runs a Lua script (EVAL), within the same deadline. */
@@ -114,8 +126,9 @@ export class SessionStore {
     if (!this.subscriber) {
       this.subscriber = this.client.duplicate();
       this.subscriber.on('error', () => { /* the main connection reports the state */ });
-      await this.withDeadline(this.subscriber.connect());
     }
+    // A first connect that failed outright leaves the client closed: it is retried on the next call.
+    if (!this.subscriber.isOpen) await this.withDeadline(this.subscriber.connect());
     const name = `${this.prefix}${channel}`;
     await this.withDeadline(this.subscriber.subscribe(name, listener));
     return async () => { await this.subscriber?.unsubscribe(name, listener); };
@@ -182,6 +195,9 @@ export class SessionStore {
     this.current = 'ok';
     if (this.announcedDown) log('info', 'store_recovered', { store: this.config.displayUrl });
     this.announcedDown = false;
+    for (const listener of this.readyListeners) {
+      try { listener(); } catch { /* one listener's failure must not stop the others */ }
+    }
   }
 
   private markDown(err: unknown): void {
