@@ -59,18 +59,25 @@ describe('login through the scripted identity server', () => {
     expect(end.json()).toEqual({ handled: false, isLoggedIn: false });
   });
 
-  it('a replayed authorization response never logs anyone in again (single-use transaction)', async () => {
+  it('a replayed authorization response redeems nothing again: a duplicate with its transaction cookie shares the one session (docs/contract.md §2)', async () => {
     const started = await browser.startLogin();
     const transactionCookies = new Map(browser.cookies);
     const pageUrl = idp.authorize(started.json<{ authorizationRequestUrl: string }>().authorizationRequestUrl);
-    expect((await browser.call('POST', '/login/end', { body: { pageUrl } })).status).toBe(200);
-    const attacker = new TestBrowser();
-    for (const [n, v] of transactionCookies) attacker.cookies.set(n, v);
-    const replay = await attacker.call('POST', '/login/end', { body: { pageUrl } });
-    // The code is spent at the IdP: redeeming it again is invalid_grant → authorization_error.
-    expect(replay.status).toBe(400);
-    expect(replay.json().code).toBe('authorization_error');
-    expect(sessionCookieNames(attacker)).toEqual([]);
+    const first = await browser.call('POST', '/login/end', { body: { pageUrl } });
+    expect(first.status).toBe(200);
+    const tokenRequests = () => idp.requests.filter((r) => r.startsWith('POST') && r.includes('token')).length;
+    const redeemed = tokenRequests();
+    const duplicate = new TestBrowser();
+    for (const [n, v] of transactionCookies) duplicate.cookies.set(n, v);
+    const again = await duplicate.call('POST', '/login/end', { body: { pageUrl } });
+    // React StrictMode's second page-load call: the same session, and the code never reaches the IdP again.
+    expect(again.status).toBe(200);
+    expect(again.json().csrf).toBe(first.json().csrf);
+    expect(tokenRequests()).toBe(redeemed);
+    // Without the transaction cookie, the same response logs nobody in.
+    const stranger = await new TestBrowser().call('POST', '/login/end', { body: { pageUrl } });
+    expect(stranger.status).toBe(400);
+    expect(tokenRequests()).toBe(redeemed);
   });
 });
 
