@@ -138,7 +138,7 @@ describe('the Dockerfile runtime stage, reproduced', () => {
     expect(await health.json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${origin}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(await ready.json()).toEqual({ status: 'ready', store: 'none' });
   });
 
   it('serves the SPA with its headers: index.html, a client route, the fingerprinted asset, a 404', async () => {

@@ -128,7 +128,7 @@ describe.each<Transport>(['node', 'next'])('static content (%s transport)', (tra
     expect(ready.status).toBe(200);
     expect(ready.headers.get('cache-control')).toBe('no-store');
     expect(ready.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(await ready.json()).toEqual({ status: 'ready' });
+    expect(await ready.json()).toEqual({ status: 'ready', store: 'none' });
   });
 });
 
@@ -156,7 +156,7 @@ describe('readiness follows the identity server', () => {
         const started = Date.now();
         const ready = await fetch(`${bff.origin}/readyz`);
         expect(ready.status).toBe(503);
-        expect(await ready.json()).toEqual({ status: 'not_ready' });
+        expect(await ready.json()).toEqual({ status: 'not_ready', store: 'none' });
         expect(Date.now() - started).toBeLessThan(5_000);
         expect((await fetch(`${bff.origin}/healthz`)).status).toBe(200);
         expect(bff.logs.some((l) => l.includes('"event":"readiness_failed"'))).toBe(true);
