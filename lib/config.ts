@@ -170,6 +170,10 @@ export function loadConfig(env: Env): Config {
   // Contract §9: never the public port.
   if (metricsPort !== undefined && metricsPort === port) bad('METRICS_PORT', `must differ from PORT (${port}): the public port never serves metrics`);
   const otel = parseOtel(text, bad);
+  // Fails closed rather than serve one app where several were asked for (docs/contract.md §8, not in this release).
+  const perApp = new RegExp(`^APP_[A-Z0-9_]+_(?:BASE_PATH|${Object.keys(EXAMPLES).join('|')})$`);
+  const appVariables = Object.keys(env).filter((name) => name === 'APPS' || perApp.test(name)).sort();
+  for (const name of appVariables) bad(name, 'several SPAs on one deployment (APPS, APP_<ID>_*) are not supported by this release yet; run one deployment per SPA');
 
   if (problems.length > 0 || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
     || !tokenAuthMethod || !par || !redirectPath || !logoutPath || !logLevel) {
