@@ -1,6 +1,6 @@
 // Next.js 16 request interception (the convention formerly named middleware.ts): transport A of the
 // OAuth Proxy. Every /api/* request is decided by the shared policy and forwarded with fetch; static
-// files and health probes only get their X-Request-Id (contract §9: on every response) and continue
+// files and health probes only get their X-Request-Id (docs/contract.md §9: on every response) and continue
 // into Next.
 import { NextResponse } from 'next/server';
 const { forwardWithFetch } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-proxy/forward-with-fetch');

@@ -1,4 +1,4 @@
-// What the revocation check costs a proxied request (contract §7: "no measurable CPU"): µs per
+// What the revocation check costs a proxied request (docs/contract.md §7: "no measurable CPU"): µs per
 // planForward() (the whole per-request policy: origin, path, route, 2 cookie opens, CSRF, headers)
 // with an empty denylist and with 100,000 entries, beside the check alone. Prints numbers only.
 // Run: npx tsx bench/denylist-bench.ts

@@ -1,4 +1,4 @@
-// The CPU cost of DPoP (issue 19) next to ours-node: one built BFF (dist/server.mjs) in front of the
+// The CPU cost of DPoP next to ours-node: one built BFF (dist/server.mjs) in front of the
 // bench upstream, loaded alternately with a Bearer session and a DPoP session (same BFF, same token
 // size; the DPoP session's cookies add the sealed key, and every request gets a freshly signed
 // ES256 proof). Prints the BFF's CPU per request for each, and the in-process cost of one proof.

@@ -1,4 +1,4 @@
-// `npx tsx bench/observability-micro.ts`: the in-process cost of contract §9's per-request work on
+// `npx tsx bench/observability-micro.ts`: the in-process cost of docs/contract.md §9's per-request work on
 // the Node transport, in µs per request — exactly the calls server/main.ts and server/api-proxy.ts
 // make (request id, context, count, upstream latency, spans) on real node:http objects, with
 // observability off, metrics on, and metrics + traces on (exported to a local OTLP receiver).

@@ -1,5 +1,5 @@
 // `npx tsx bench/observability-overhead.ts [--transport node|next] [--seconds 5] [--rounds 3]`:
-// the CPU price of contract §9 per proxied request. Starts the built BFF three times — observability
+// the CPU price of docs/contract.md §9 per proxied request. Starts the built BFF three times — observability
 // off, METRICS_PORT on, METRICS_PORT + OTLP traces on (to a local receiver) — drives each with the
 // same authenticated GET /api/* load (interleaved A B C A B C, each after a warm-up), and prints the
 // BFF's CPU µs per request and the overhead against "off". Prints numbers, asserts nothing.

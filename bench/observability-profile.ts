@@ -1,5 +1,5 @@
 // `npx tsx bench/observability-profile.ts [--seconds 6]`: the share of the Node transport's CPU spent
-// in contract §9's work, from V8 CPU profiles of the built BFF under the same authenticated
+// in docs/contract.md §9's work, from V8 CPU profiles of the built BFF under the same authenticated
 // GET /api/* load, with observability off, METRICS_PORT on, and METRICS_PORT + OTLP traces on.
 // A share of the process's own busy samples is robust on a shared machine, where req/s and CPU per
 // request are dominated by other load. Prints numbers, asserts nothing.

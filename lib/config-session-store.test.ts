@@ -1,4 +1,4 @@
-// SESSION_STORE_URL / SESSION_STORE_PREFIX (contract §4, §6): validated at start-up, naming the
+// SESSION_STORE_URL / SESSION_STORE_PREFIX (docs/contract.md §4, §6): validated at start-up, naming the
 // variable, never repeating the value (it may carry the password).
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Env } from './config';

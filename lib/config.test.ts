@@ -197,7 +197,7 @@ describe('loadConfig', () => {
     expect(err?.message).not.toContain('topsecretvalue');
   });
 
-  it('reads METRICS_PORT and the standard OTEL_* variables (contract §9); both off by default', () => {
+  it('reads METRICS_PORT and the standard OTEL_* variables (docs/contract.md §9); both off by default', () => {
     expect(loadConfig(VALID).metricsPort).toBeUndefined();
     expect(loadConfig(VALID).otel).toBeUndefined();
     const c = loadConfig({ ...VALID, METRICS_PORT: '9464', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' });

@@ -46,11 +46,11 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Honour X-Forwarded-For from the one reverse proxy in front of us (off unless configured). */
   readonly trustProxy: boolean;
-  /** The shared session store (contract §6), absent without SESSION_STORE_URL. */
+  /** The shared session store (docs/contract.md §6), absent without SESSION_STORE_URL. */
   readonly sessionStore: SessionStoreConfig | undefined;
-  /** METRICS_PORT: Prometheus text on a listener of its own (contract §9); undefined = no metrics. */
+  /** METRICS_PORT: Prometheus text on a listener of its own (docs/contract.md §9); undefined = no metrics. */
   readonly metricsPort: number | undefined;
-  /** OTEL_EXPORTER_OTLP_*: traces exported over OTLP/HTTP (contract §9); undefined = no traces. */
+  /** OTEL_EXPORTER_OTLP_*: traces exported over OTLP/HTTP (docs/contract.md §9); undefined = no traces. */
   readonly otel: OtelConfig | undefined;
 }
 

@@ -35,7 +35,7 @@ describe('checkIdentityServerReady', () => {
     expect(fetch).toHaveBeenCalledTimes(2);
   });
 
-  it('does not amplify probes (issue 12.8): 100 probes while the IdP fails → one request per failure window, one log line per change of state', async () => {
+  it('does not amplify probes: 100 probes while the IdP fails → one request per failure window, one log line per change of state', async () => {
     const issuer = freshIssuer();
     let up = false;
     let requests = 0;

@@ -1,5 +1,5 @@
 // Readiness (`GET /readyz`): ready when the identity server's discovery document loads and names
-// the configured issuer, i.e. a login could start now. Probes must not amplify (issue 12.8): a
+// the configured issuer, i.e. a login could start now. Probes must not amplify: a
 // result is cached (a success 5 s, a failure 1 s), concurrent probes share one discovery request,
 // and only a change of state is logged, not every probe.
 import { log } from './log';
@@ -9,7 +9,7 @@ import { meetsPushedAuthorizationPolicy } from './oidc/pushed-authorization';
 
 export interface ReadinessOptions {
   issuer: string;
-  /** OIDC_PAR: `always` needs a PAR endpoint in the metadata (contract §10). */
+  /** OIDC_PAR: `always` needs a PAR endpoint in the metadata (docs/contract.md §10). */
   par?: ParMode;
   fetch?: typeof fetch;
   timeoutMs?: number;
@@ -70,7 +70,7 @@ async function fetchDiscovery(opts: ReadinessOptions): Promise<({ reason: string
     const metadata = (await res.json()) as { issuer?: unknown; pushed_authorization_request_endpoint?: unknown };
     // OIDC Discovery §4.3: a mismatched issuer means we talk to the wrong server (or a mix-up attacker).
     if (metadata.issuer !== opts.issuer) return { reason: 'issuer_mismatch' };
-    // RFC 9126 §5 / contract §10: OIDC_PAR=always cannot log anyone in without a PAR endpoint.
+    // RFC 9126 §5 / docs/contract.md §10: OIDC_PAR=always cannot log anyone in without a PAR endpoint.
     if (!meetsPushedAuthorizationPolicy(metadata, opts.par ?? 'auto')) return { reason: 'no_pushed_authorization_endpoint' };
     return undefined;
   } catch (err) {

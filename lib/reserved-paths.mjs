@@ -1,4 +1,4 @@
-// The paths the token handler owns on its origin (contract §1–§3): never the SPA's, never rewritten
+// The paths the token handler owns on its origin (docs/contract.md §1–§3): never the SPA's, never rewritten
 // to index.html, never given the SPA's caching. One list for next.config.js (plain JavaScript, hence
 // .mjs), the Node server entry and the tests; proxy.ts's matcher must stay a literal for Next and is
 // checked against API_PATH by lib/reserved-paths.test.ts.

@@ -27,7 +27,7 @@ export function validateAtStartup(checks: StartupChecks = {}): Config {
     setLogLevel(config.logLevel);
     // Connect now (in the background): /readyz reports it, and an outage is logged at start-up.
     getSessionStore(config);
-    // With a store, the shared denylist subscribes and loads the revocations already made (contract §7).
+    // With a store, the shared denylist subscribes and loads the revocations already made (docs/contract.md §7).
     getSessionDenylist();
     return config;
   } catch (err) {

@@ -19,7 +19,7 @@ import { answerClientError, refuseConnect } from './refuse-unforwarded-method';
 import { normaliseApiTarget } from '@next-token-handler/lib/oauth-proxy/api-path';
 
 const config = validateAtStartup({ transport: 'node' });
-await startObservability(config); // contract §9: metrics listener (METRICS_PORT) and tracing, before Next starts
+await startObservability(config); // docs/contract.md §9: metrics listener (METRICS_PORT) and tracing, before Next starts
 // Per request from the run-time PUBLIC_ORIGIN (HSTS only on https, RFC 6797 §7.2), so one image
 // serves any origin; also on /api/* and our own answers, which never pass through Next's headers().
 const securityHeaders = securityHeadersFor(config.publicOrigin);

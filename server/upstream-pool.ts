@@ -44,7 +44,7 @@ export class UpstreamPools {
         keepAliveTimeout: IDLE_UPSTREAM_SOCKET_MS,
         keepAliveMaxTimeout: IDLE_UPSTREAM_SOCKET_MS,
         headersTimeout: this.headersTimeoutMs,
-        bodyTimeout: 0, // contract §4: streams are not cut once headers have arrived
+        bodyTimeout: 0, // docs/contract.md §4: streams are not cut once headers have arrived
         pipelining: 1,
       });
       this.pools.set(origin, pool);

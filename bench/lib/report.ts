@@ -76,7 +76,7 @@ export function computeRatios(cases: CaseResult[]): Ratio[] {
     out.push(ratio(`ours-node CPU/req ÷ ours-node-without-next (${m})`, cpu('ours-node', m), cpu('ours-node-without-next', m), '(report)', () => null,
       'what having Next prepared in the same process costs the /api/* path (async hooks, a larger heap to collect)'));
     out.push(ratio(`ours-node-store CPU/req ÷ ours-node (${m})`, cpu('ours-node-store', m), cpu('ours-node', m), '(report)', () => null,
-      'what a configured session store costs a request whose token is not due (contract §6: no store round trip)'));
+      'what a configured session store costs a request whose token is not due (docs/contract.md §6: no store round trip)'));
   }
   out.push(ratio('ours-next CPU/req ÷ bare-next-rewrite (GET)', cpu('ours-next', 'GET'), cpu('bare-next-rewrite', 'GET'), '(report)', () => null,
     'our proxy.ts against the cheapest thing proxy.ts can do (a rewrite, which cannot meet the contract)'));

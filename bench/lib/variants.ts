@@ -47,7 +47,7 @@ export const CASES: BenchCase[] = [
   // Bench-only: the same /api/* path with no Next in the process, to price Next's presence.
   { variant: 'ours-node-without-next', method: 'GET', auth: 'ours' },
   { variant: 'ours-node-without-next', method: 'POST', auth: 'ours' },
-  // ours-node with SESSION_STORE_URL: a token that is not due must cost no store round trip (contract §6).
+  // ours-node with SESSION_STORE_URL: a token that is not due must cost no store round trip (docs/contract.md §6).
   { variant: 'ours-node-store', method: 'GET', auth: 'ours' },
   { variant: 'ours-node-store', method: 'POST', auth: 'ours' },
   { variant: 'ours-next', method: 'GET', auth: 'ours' },

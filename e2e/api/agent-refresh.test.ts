@@ -1,4 +1,4 @@
-// Issue 6: race-free refresh. One refresh-token grant per session however many requests race,
+// Race-free refresh. One refresh-token grant per session however many requests race,
 // successors for late requests inside the grace window, nothing after it, sessions never mixed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySetCookies } from '../harness/browser-cookies';
@@ -116,7 +116,7 @@ describe('an expired access token and the end of the grace window (node transpor
     for (const deadline = sent + (END_GRACE_SECONDS + 15) * 1000; ; await sleep(250)) {
       late = await callAgent(bff, 'refresh', { cookies: login.cookies, csrf: login.csrf });
       if (late.status !== 204) break;
-      // The successor, or (once that 2 s successor is itself due, issue 12.2) the newest of its chain:
+      // The successor, or (once that 2 s successor is itself due) the newest of its chain:
       // never the used pre-rotation refresh token.
       const lateRefreshToken = openSession(bff, applySetCookies(login.cookies, late.headers.getSetCookie()))!.refreshToken;
       expect(lateRefreshToken).not.toBe(original.refreshToken);

@@ -2,7 +2,7 @@
 // end-session at the identity server, then every forged-token rule of Back-Channel Logout 1.0 §2.6),
 // and logout ending copies of a session's cookies on both transports.
 // The /api and WebSocket assertions need the agent's routes and the proxy to share one denylist, i.e.
-// lib/ loaded once per process (issue 13): with Next's bundles and dist/server.mjs each holding a copy,
+// lib/ loaded once per process: with Next's bundles and dist/server.mjs each holding a copy,
 // a revocation made by the agent is not seen by proxy.ts or the Node transport.
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';

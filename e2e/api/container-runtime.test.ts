@@ -1,4 +1,4 @@
-// Issue 7: the container without a container engine. The runtime stage of the Dockerfile is
+// The container without a container engine. The runtime stage of the Dockerfile is
 // reproduced by hand: exactly the files its `COPY --from=build` lines copy (parsed from the
 // Dockerfile, so this test breaks when they diverge) go into a fresh directory, owned by root and
 // started as an unprivileged user (when the test runs as root), with the stage's ENV and CMD plus the

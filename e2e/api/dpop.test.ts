@@ -1,4 +1,4 @@
-// Issue 19 / contract §10: OIDC_DPOP=true end to end. The local identity server issues DPoP-bound
+// docs/contract.md §10: OIDC_DPOP=true end to end. The local identity server issues DPoP-bound
 // JWT access tokens (cnf.jkt); the sample API accepts them only with the DPoP scheme and a proof for
 // that very request. Witnesses: the sample API's canary log (what went upstream, proofs included),
 // its answers to requests replayed from that log, and the identity server's grant log.

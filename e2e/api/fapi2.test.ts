@@ -1,4 +1,4 @@
-// Issue 19 / README "FAPI 2.0-style configuration": private_key_jwt + PAR (always) + DPoP + PKCE +
+// README "FAPI 2.0-style configuration": private_key_jwt + PAR (always) + DPoP + PKCE +
 // RFC 9207 `iss`, against the local identity server in oidc-provider's FAPI 2.0 profile (PAR
 // required, DPoP-bound access tokens required for the client, ES256 ID tokens). Logs in and calls
 // the sample API on both transports.

@@ -1,4 +1,4 @@
-// Issue 7, graceful shutdown under `next start` (the proxy.ts transport). Next handles SIGTERM itself
+// graceful shutdown under `next start` (the proxy.ts transport). Next handles SIGTERM itself
 // (next/dist/server/lib/start-server.js): it stops listening, waits for the requests in flight, then
 // exits with 143 (128 + SIGTERM). Unlike the Node server entry there is no deadline, so a stuck
 // request holds the process until the orchestrator's SIGKILL (README "Deploy").

@@ -1,4 +1,4 @@
-// Issue 12.2 on both transports: against an identity server that does not rotate refresh tokens (many
+// On both transports: against an identity server that does not rotate refresh tokens (many
 // do not), every refresh is a real grant that yields a working access token. Before the fix the first
 // refresh's tokens were kept as a "successor" for REFRESH_GRACE_SECONDS, so every later request in the
 // window was "refreshed" to that same, by then expired, access token and the API answered 401.

@@ -1,4 +1,4 @@
-// Issue 18 / contract §9 on both transports: Prometheus metrics on their own port (counters move by
+// docs/contract.md §9 on both transports: Prometheus metrics on their own port (counters move by
 // exactly what the requests did), X-Request-Id (response, upstream, log lines) and OpenTelemetry
 // traces exported over OTLP/HTTP JSON to a local receiver, whose trace id is the one the sample API
 // received in `traceparent`. Witnesses: the metrics listener, the sample API's canary log, the

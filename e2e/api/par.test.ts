@@ -1,4 +1,4 @@
-// Issue 19 / contract §10: OIDC_PAR against the local identity server, which advertises a PAR
+// docs/contract.md §10: OIDC_PAR against the local identity server, which advertises a PAR
 // endpoint (RFC 9126) unless started without it. Witness: the authorization request URL the agent
 // returns, the identity server's own discovery, and a login that completes (or does not start).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// Issue 6 part 3: the OAuth Proxy refreshes transparently, on both transports. Witnesses: the identity
+// the OAuth Proxy refreshes transparently, on both transports. Witnesses: the identity
 // server's own grant log (`/__test/events`) and the sample API's canary log (what went upstream).
 // Tokens live 10 s here, so the margin is capped at 5 s (half the lifetime) and the clock is the
 // access-token cookie's own expiry, read with the BFF's keys.

@@ -103,7 +103,7 @@ describe.each(['node', 'next'] as const)('upstream statuses no browser may get (
   // A bare 101 (no Upgrade header) is an informational answer to undici's fetch, which keeps waiting
   // for the final one: proxy.ts can only bound it by UPSTREAM_TIMEOUT_MS (504). The Node transport sees it.
   const statuses = transport === 'node' ? ['99', '600', '999', '101', '101-bare'] : ['99', '600', '999', '101'];
-  it.each(statuses)('[contract §3] upstream status %s → 502 bad_gateway at once; the server keeps serving', async (status) => {
+  it.each(statuses)('[docs/contract.md §3] upstream status %s → 502 bad_gateway at once; the server keeps serving', async (status) => {
     const res = await get(`/api/odd/status/${status}`);
     const text = await res.text();
     expect(res.status).toBe(502);
@@ -135,7 +135,7 @@ describe('Node transport: WebSocket handshake answers pass the response filter',
     expect(a.body).not.toContain(oddHost());
   };
 
-  it('[contract §3] a 302 to an internal address: the Location and any header naming the upstream never reach the browser, nor its Set-Cookie', async () => {
+  it('[docs/contract.md §3] a 302 to an internal address: the Location and any header naming the upstream never reach the browser, nor its Set-Cookie', async () => {
     const a = await handshake('/api/odd/ws-redirect-out');
     expect(a.status).toBe(302);
     expect(a.headers.location).toBeUndefined();
@@ -146,14 +146,14 @@ describe('Node transport: WebSocket handshake answers pass the response filter',
     expectNothingNamesTheUpstream(a);
   });
 
-  it('[contract §3] a 302 inside the route\'s upstream base is rewritten to the public path, as for HTTP', async () => {
+  it('[docs/contract.md §3] a 302 inside the route\'s upstream base is rewritten to the public path, as for HTTP', async () => {
     const a = await handshake('/api/odd/ws-redirect-in');
     expect(a.status).toBe(302);
     expect(a.headers.location).toBe(`${origin()}/api/odd/elsewhere?a=1`);
     expectNothingNamesTheUpstream(a);
   });
 
-  it('[contract §3] on a 101 too: no header naming the upstream, no Set-Cookie, no Next internals; the WebSocket opens', async () => {
+  it('[docs/contract.md §3] on a 101 too: no header naming the upstream, no Set-Cookie, no Next internals; the WebSocket opens', async () => {
     const a = await handshake('/api/odd/ws-accept');
     expect(a.opened).toBe(true);
     expect(a.headers['x-backend']).toBeUndefined();
@@ -164,7 +164,7 @@ describe('Node transport: WebSocket handshake answers pass the response filter',
     expectNothingNamesTheUpstream(a);
   });
 
-  it('[contract §3] a handshake answered with a status outside 100–599 → 502 bad_gateway JSON', async () => {
+  it('[docs/contract.md §3] a handshake answered with a status outside 100–599 → 502 bad_gateway JSON', async () => {
     const a = await handshake('/api/odd/status/600');
     expect(a.status).toBe(502);
     expect(JSON.parse(a.body).code).toBe('bad_gateway');

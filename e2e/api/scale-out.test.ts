@@ -1,4 +1,4 @@
-// Issue 7, several instances: two Node server processes share COOKIE_KEYS and one PUBLIC_ORIGIN, as
+// several instances: two Node server processes share COOKIE_KEYS and one PUBLIC_ORIGIN, as
 // behind one load balancer (here the test plays the balancer: every request carries the public
 // origin's Origin/Sec-Fetch-Site, whichever instance it is sent to). Sessions live in the cookies
 // only, so any instance serves any step: no sticky sessions, no shared store.
@@ -129,7 +129,7 @@ describe('two instances behind one origin', () => {
   });
 });
 
-describe('two instances sharing a store (SESSION_STORE_URL, contract §6)', () => {
+describe('two instances sharing a store (SESSION_STORE_URL, docs/contract.md §6)', () => {
   let redis: RunningRedis;
   let c: RunningBff; // two more instances of a's origin, sharing one store
   let d: RunningBff;

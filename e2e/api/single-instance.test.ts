@@ -1,4 +1,4 @@
-// Issue 13 item 1: lib/ loads once per process. In the Node server entry, /api/* is served by
+// lib/ loads once per process. In the Node server entry, /api/* is served by
 // dist/server.mjs's proxy and /oauth-agent/* by Next's route handlers in the same process; both
 // import the built package @next-token-handler/lib at run time, so they share one refresh
 // coordinator and one successor store. Witness: the identity server's grant log. With two copies of

@@ -1,4 +1,4 @@
-// Issue 7: the SPA's static files, their caching and security headers, the index.html fallback for
+// The SPA's static files, their caching and security headers, the index.html fallback for
 // client-side routes, Next features kept closed, and /readyz, on both transports of the built app.
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';

@@ -1,4 +1,4 @@
-// Issue 7, RFC 6797 §7.2: Strict-Transport-Security exactly when PUBLIC_ORIGIN is https. The Node
+// RFC 6797 §7.2: Strict-Transport-Security exactly when PUBLIC_ORIGIN is https. The Node
 // server decides per request from the run-time PUBLIC_ORIGIN (here https, as behind a TLS-terminating
 // proxy, while the test talks plain http to the port); `next start` relies on the build's headers(),
 // so on a build made without an https PUBLIC_ORIGIN it refuses to start rather than serve https without HSTS.

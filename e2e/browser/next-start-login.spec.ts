@@ -1,4 +1,4 @@
-// Issue 7, transport A in a real browser: the BFF runs under `next start` (the OAuth Proxy is proxy.ts),
+// transport A in a real browser: the BFF runs under `next start` (the OAuth Proxy is proxy.ts),
 // started by this spec with its own identity server and sample API on free ports. Chromium logs in
 // through the identity server's pages and then calls /api from the page, as the SPA does.
 import { expect, test } from '@playwright/test';

@@ -1,4 +1,4 @@
-// The demo SPA when the identity server's session ends elsewhere (contract §5/§7): "Sign out
+// The demo SPA when the identity server's session ends elsewhere (docs/contract.md §5/§7): "Sign out
 // everywhere" opens the identity server's end-session page in another tab; the identity server tells
 // the BFF by back-channel logout; back on the app's tab, the page shows the session has ended.
 import { expect, test } from '@playwright/test';

@@ -61,7 +61,7 @@ describe.each(TRANSPORTS)('login flow attacks (%s transport)', (transport: Trans
     expect(await codeGrants()).toEqual([]);
   });
 
-  it('[RFC 6749 §4.1.2][RFC 9700 §4.2.4][contract §2] code replay (even with the used transaction cookie kept) never redeems the code again nor creates another session', async () => {
+  it('[RFC 6749 §4.1.2][RFC 9700 §4.2.4][docs/contract.md §2] code replay (even with the used transaction cookie kept) never redeems the code again nor creates another session', async () => {
     const { cookies, pageUrl } = await authorize();
     const first = await end(pageUrl.href, cookies);
     expect(first.status).toBe(200);

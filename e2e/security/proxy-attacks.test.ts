@@ -172,7 +172,7 @@ describe.each(TRANSPORTS)('proxy attacks (%s transport)', (transport: Transport)
     }
   });
 
-  it('[contract §3] client-chosen address and host claims (True-Client-IP, CF-Connecting-IP, X-Host, ...) never reach the upstream', async () => {
+  it('[docs/contract.md §3] client-chosen address and host claims (True-Client-IP, CF-Connecting-IP, X-Host, ...) never reach the upstream', async () => {
     const claims: Record<string, string> = {
       'true-client-ip': '6.6.6.6', 'cf-connecting-ip': '6.6.6.6', 'x-client-ip': '6.6.6.6', 'x-cluster-client-ip': '6.6.6.6',
       'fastly-client-ip': '6.6.6.6', 'x-original-forwarded-for': '6.6.6.6', 'x-forwarded-server': 'evil.example', 'x-host': 'evil.example',
@@ -190,7 +190,7 @@ describe.each(TRANSPORTS)('proxy attacks (%s transport)', (transport: Transport)
   // Targets that reach /api/data/who only once dot segments are removed (RFC 3986 §5.2.4).
   const DOT_SEGMENT_TARGETS = ['/x/../api/data/who', '/./api/data/who', '/%2e/api/data/who', '/x/%2e%2e/api/data/who', '/x/.%2E/api/data/who?q=1'];
 
-  it.each(DOT_SEGMENT_TARGETS)('[contract §3] %s obeys exactly the /api rules: same answers, same upstream request as /api/data/who', async (target) => {
+  it.each(DOT_SEGMENT_TARGETS)('[docs/contract.md §3] %s obeys exactly the /api rules: same answers, same upstream request as /api/data/who', async (target) => {
     const control = target.includes('?') ? '/api/data/who?q=1' : '/api/data/who';
     const seenFor = async (t: string, headers: Record<string, string>) => {
       await s.resetCanaries();
@@ -210,7 +210,7 @@ describe.each(TRANSPORTS)('proxy attacks (%s transport)', (transport: Transport)
   });
 
   it.each(['/api/data/who;x', '/api/data;x/who', '/api/data/who%3bx', '/api/data/%253Bx', '/x/../api/data/who;x'])(
-    '[contract §3][Orange Tsai "Breaking Parser Logic"] %s → 400 invalid_request, nothing forwarded (a `;` anywhere in the path)', async (target) => {
+    '[docs/contract.md §3][Orange Tsai "Breaking Parser Logic"] %s → 400 invalid_request, nothing forwarded (a `;` anywhere in the path)', async (target) => {
       const res = await raw(target, { headers: browser() });
       expect(res.status).toBe(400);
       expect(res.json().code).toBe('invalid_request');
@@ -219,8 +219,8 @@ describe.each(TRANSPORTS)('proxy attacks (%s transport)', (transport: Transport)
 
   it.each(['/api/data/who#x', '/api/data/who#/../../admin', '/api/data/who?q=1#x', '/x/../api/data/who#/../admin'])(
     transport === 'node'
-      ? '[contract §3][RFC 9112 §3.2] a raw `#` in the request target (%s) → 400 invalid_request, nothing forwarded'
-      : '[contract §3][RFC 9112 §3.2] a raw `#` (%s): Next drops the fragment before routing, so the route and the forwarded path agree (README "Two transports")',
+      ? '[docs/contract.md §3][RFC 9112 §3.2] a raw `#` in the request target (%s) → 400 invalid_request, nothing forwarded'
+      : '[docs/contract.md §3][RFC 9112 §3.2] a raw `#` (%s): Next drops the fragment before routing, so the route and the forwarded path agree (README "Two transports")',
     async (target) => {
       const res = await raw(target, { headers: browser() });
       const log = await s.upstreamLog();
@@ -235,7 +235,7 @@ describe.each(TRANSPORTS)('proxy attacks (%s transport)', (transport: Transport)
       }
     });
 
-  it('[contract §3][RFC 9110 §9.3.8 cross-site tracing] TRACE, TRACK, CONNECT and WebDAV methods are never forwarded; 405 method_not_allowed', async () => {
+  it('[docs/contract.md §3][RFC 9110 §9.3.8 cross-site tracing] TRACE, TRACK, CONNECT and WebDAV methods are never forwarded; 405 method_not_allowed', async () => {
     const host = new URL(bff().origin).host;
     const auth = `Origin: ${bff().origin}\r\nSec-Fetch-Site: same-origin\r\nCookie: ${alice.cookies}\r\n${CSRF_HEADER}: ${alice.csrf}\r\n`;
     const answers: Record<string, { status?: number; body: string }> = {};

@@ -16,7 +16,7 @@ import { idpEvents, openSession, refreshGrants } from '../api/agent-test-helpers
 
 const TOKEN_SECONDS = 8;
 // A 1 s margin: the storm's new token is due only after 7 s, so even on a loaded machine one storm
-// is one rotation (a successor that is due is rightly refreshed again, issue 12.2).
+// is one rotation (a successor that is due is rightly refreshed again).
 const MARGIN_SECONDS = '1';
 const TRANSPORTS: Transport[] = ['node', 'node', 'next'];
 
@@ -88,7 +88,7 @@ describe('three instances sharing a store behind round-robin', () => {
       cookies = applySetCookies(cookies, results[0]!.setCookies);
       expect(refreshTokens.has(openSession(site(), login.cookies)!.refreshToken)).toBe(false);
     }
-    // The original (generation-1) cookies, after two rotations, still lead to the newest tokens (issue 12.4).
+    // The original (generation-1) cookies, after two rotations, still lead to the newest tokens.
     const late = await callApi(login.cookies);
     expect(late.status).toBe(200);
     expect(openSession(site(), applySetCookies(login.cookies, late.setCookies))!.refreshToken).toBe(openSession(site(), cookies)!.refreshToken);

@@ -1,4 +1,4 @@
-// The session store client and the cross-instance refresh against a real redis-server (contract §6):
+// The session store client and the cross-instance refresh against a real redis-server (docs/contract.md §6):
 // outages degrade (down at start, killed, restarted, wrong password, a server that never answers),
 // state changes are logged once, and two "instances" (two clients, two coordinators) share one grant.
 import { createHash } from 'node:crypto';
@@ -219,7 +219,7 @@ describe('cross-instance refresh through a real redis-server', () => {
     expect(bySid('s1').size).toBe(1);
     expect(bySid('s2').size).toBe(1);
     expect([...bySid('s1')][0]).not.toBe([...bySid('s2')][0]);
-    // Generation-1 cookies, on any instance, get the newest tokens (issue 12.4), without a grant.
+    // Generation-1 cookies, on any instance, get the newest tokens, without a grant.
     const late = await refreshSessionTokens(session, { ...instances[2]!, config: refreshConfig, grant: idp.grant });
     expect(late.refreshToken).toBe([...bySid('s1')][0]);
     expect(idp.grants).toBe(3);

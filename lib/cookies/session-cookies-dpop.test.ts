@@ -1,4 +1,4 @@
-// The session's DPoP key cookie (OIDC_DPOP, contract §10): sealed for its own purpose and session,
+// The session's DPoP key cookie (OIDC_DPOP, docs/contract.md §10): sealed for its own purpose and session,
 // kept across a rewrite (refresh), cleared with the others, absent for sessions without DPoP.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

@@ -149,7 +149,7 @@ export function agentRoute(handlers: Partial<Record<Method, AgentHandler>>, poli
   const out = {} as RouteExports;
   for (const method of METHODS) {
     const handler = handlers[method];
-    // X-Request-Id, metrics and the server span around every answer, 405s included (contract §9).
+    // X-Request-Id, metrics and the server span around every answer, 405s included (docs/contract.md §9).
     out[method] = handler
       ? (request) => observeAgentRequest(request, () => runGuarded(request, handler, policy))
       : (request) => observeAgentRequest(request, async () => toErrorResponse(new ThError('method_not_allowed', 'This method is not allowed on this endpoint', {

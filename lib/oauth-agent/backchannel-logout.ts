@@ -1,4 +1,4 @@
-// POST /oauth-agent/backchannel-logout (OpenID Connect Back-Channel Logout 1.0 §2.5–2.8, contract §7):
+// POST /oauth-agent/backchannel-logout (OpenID Connect Back-Channel Logout 1.0 §2.5–2.8, docs/contract.md §7):
 // the identity server says a session ended there; every BFF session it names ends here too.
 import { nowSeconds } from '../cookies/session-cookies';
 import { BackChannelLogoutError } from '../errors';

@@ -1,4 +1,4 @@
-// The per-process memory of authorization responses being or already redeemed (contract §2:
+// The per-process memory of authorization responses being or already redeemed (docs/contract.md §2:
 // "login/end redeems an authorization response at most once").
 import { describe, expect, it } from 'vitest';
 import type { Session } from '../cookies/session-cookies';

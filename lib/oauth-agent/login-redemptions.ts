@@ -1,4 +1,4 @@
-// Each authorization response is redeemed at most once per process (contract §2). A page that runs
+// Each authorization response is redeemed at most once per process (docs/contract.md §2). A page that runs
 // its page-load logic twice (React StrictMode) sends two login/end calls with the same code/state;
 // redeeming the code twice is a replay to the identity server, which then revokes the grant
 // (RFC 6749 §4.1.2, RFC 9700 §4.2.4) while the first call has already set the browser's cookies.

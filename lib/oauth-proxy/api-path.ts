@@ -31,7 +31,7 @@ export interface RouteMatch {
 /**
  * A request-target split into its raw path and raw query (`''` or starting with `?`). RFC 9112 §3.2:
  * a request-target never holds a fragment; a raw `#` is cut off by some parsers after routing and
- * kept by others, so it is refused (contract §3).
+ * kept by others, so it is refused (docs/contract.md §3).
  */
 export function splitRequestTarget(target: string): { path: string; query: string } {
   if (target.includes('#')) throw badRequest('The request target holds a fragment');

@@ -37,7 +37,7 @@ export async function forwardWithFetch(request: Request, opts: FetchTransportOpt
   // included: a browser left with the old ones would lose its session when the grace window ends.
   let setCookies: string[] = [];
   try {
-    // The fragment too: a raw `#` in the request target is refused (contract §3), not silently cut.
+    // The fragment too: a raw `#` in the request target is refused (docs/contract.md §3), not silently cut.
     const planned = planForward({ method: request.method, target: url.pathname + url.search + url.hash, headers: request.headers }, config);
     const refreshed = await refreshBeforeForward(planned, request.headers, config);
     let plan = refreshed.plan;

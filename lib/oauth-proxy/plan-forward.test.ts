@@ -75,7 +75,7 @@ describe('planForward: path checks (400 invalid_request)', () => {
   });
 });
 
-describe('normaliseApiTarget: targets that reach /api only after dot-segment removal (contract §3)', () => {
+describe('normaliseApiTarget: targets that reach /api only after dot-segment removal (docs/contract.md §3)', () => {
   const isApi = (t: string) => t === '/api' || t.startsWith('/api/') || t.startsWith('/api?');
   it.each([
     ['/x/../api/y', '/api/y'], ['/./api/y', '/api/y'], ['/%2e/api/y', '/api/y'], ['/%2E/api/y?a=1', '/api/y?a=1'],
@@ -216,7 +216,7 @@ describe('filterUpstreamResponseHeaders', () => {
   });
 });
 
-describe('planForward: revoked sessions (contract §7)', () => {
+describe('planForward: revoked sessions (docs/contract.md §7)', () => {
   it('refuses a session on the denylist with 401 session_expired, clearing every session cookie; others pass', async () => {
     const { getSessionDenylist } = await import('../revocation/default-denylist');
     const session = cookies.create({ accessToken: 'revoked-token', accessTokenExpiresAt: now + 300, refreshToken: 'rt' }, now,

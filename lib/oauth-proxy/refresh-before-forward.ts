@@ -55,7 +55,7 @@ export async function refreshBeforeForward(
     sid: current.sid, csrf: current.csrf, expiresAt: current.expiresAt,
     accessToken: current.accessToken, accessTokenExpiresAt: current.accessTokenExpiresAt,
     accessTokenIssuedAt: current.accessTokenIssuedAt,
-    // Kept in the rewritten csrf cookie, so back-channel logout still finds the session (contract §7).
+    // Kept in the rewritten csrf cookie, so back-channel logout still finds the session (docs/contract.md §7).
     idpSid: current.idpSid, sub: current.sub, iss: current.iss, createdAt: current.createdAt,
     refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
     idToken: id.status === 'ok' ? id.value.v : undefined,

@@ -1,4 +1,4 @@
-// The one response filter both transports and WebSocket handshakes use (contract §3 "Never returned").
+// The one response filter both transports and WebSocket handshakes use (docs/contract.md §3 "Never returned").
 import { describe, expect, it } from 'vitest';
 import { isRelayableStatus, toBrowserHeaders } from './response-headers';
 

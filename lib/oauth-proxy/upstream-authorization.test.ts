@@ -1,4 +1,4 @@
-// The proxy's credential for DPoP sessions (contract §10): planForward with the session's dpop
+// The proxy's credential for DPoP sessions (docs/contract.md §10): planForward with the session's dpop
 // cookie, real cookie crypto and real signatures, checked with jose as an upstream would.
 import { createHash, randomBytes } from 'node:crypto';
 import { importJWK, jwtVerify, type JWK } from 'jose';

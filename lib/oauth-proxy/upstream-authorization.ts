@@ -1,4 +1,4 @@
-// The credential an upstream receives (contract §3, §10): one Bearer, or for a session whose tokens
+// The credential an upstream receives (docs/contract.md §3, §10): one Bearer, or for a session whose tokens
 // are DPoP-bound `Authorization: DPoP <token>` plus a fresh proof for exactly this request.
 import { createDpopProof, dpopNonceFor, isDpopNonceChallenge, rememberDpopNonce } from '../oidc/dpop';
 import type { ForwardPlan } from './plan-forward';

@@ -1,4 +1,4 @@
-// One OAuth Agent request seen from outside (contract §9): its X-Request-Id (on the response and in
+// One OAuth Agent request seen from outside (docs/contract.md §9): its X-Request-Id (on the response and in
 // every log line), its count in nth_requests_total{component="agent"} and its server span.
 import { countAgentRequest } from './metrics';
 import { runInRequestContext } from './request-context';

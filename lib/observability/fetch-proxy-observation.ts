@@ -1,4 +1,4 @@
-// The fetch transport's side of contract §9 (proxy.ts under `next start`): observeFetchProxy wraps
+// The fetch transport's side of docs/contract.md §9 (proxy.ts under `next start`): observeFetchProxy wraps
 // one /api/* request (request id, context, count, server span); beforeUpstream/afterUpstream mark
 // the upstream call (request id and traceparent upstream, latency, client span).
 import { getConfig } from '../config';

@@ -1,4 +1,4 @@
-// METRICS_PORT: Prometheus text on a listener of its own (contract §9), so the public port never
+// METRICS_PORT: Prometheus text on a listener of its own (docs/contract.md §9), so the public port never
 // serves it and a network policy can keep the scrape port internal. GET /metrics only.
 import { createServer, type Server } from 'node:http';
 import { log } from '../log';

@@ -1,4 +1,4 @@
-// Prometheus metrics (contract §9), the only module that imports prom-client. Names and labels are
+// Prometheus metrics (docs/contract.md §9), the only module that imports prom-client. Names and labels are
 // the contract's; a label value is always one of a fixed set (agent endpoint name, configured route
 // prefix, status code, result), never a raw path, user, token or cookie, so cardinality is bounded.
 // Without METRICS_PORT nothing is created and every count* call is a null check.

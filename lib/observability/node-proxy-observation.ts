@@ -1,4 +1,4 @@
-// The Node transport's side of contract §9, as a few calls the transport makes at fixed points:
+// The Node transport's side of docs/contract.md §9, as a few calls the transport makes at fixed points:
 //   assignRequestId(req, res)         every request, first: the X-Request-Id (response, upstream, logs)
 //   observeProxyRequest(req, res, …)  an /api/* request: its context, count and server span
 //   startUpstreamCall(res, headers)   just before the request goes upstream: client span + traceparent

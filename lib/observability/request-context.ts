@@ -1,5 +1,5 @@
 // The request a piece of code runs for, without passing it down every call: its id (for every log
-// line, contract §9) and its server span (the parent of identity-server client spans). One
+// line, docs/contract.md §9) and its server span (the parent of identity-server client spans). One
 // AsyncLocalStorage; Next.js already keeps its own per request, so the async-context bookkeeping is
 // paid in this process anyway.
 import { AsyncLocalStorage } from 'node:async_hooks';

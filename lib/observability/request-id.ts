@@ -1,4 +1,4 @@
-// X-Request-Id (contract §9): the client's own id when it is sane, so a caller's logs and ours share
+// X-Request-Id (docs/contract.md §9): the client's own id when it is sane, so a caller's logs and ours share
 // it; otherwise a new one. Sane = 1-128 visible ASCII characters: no spaces, control characters or
 // anything that could split a log line or a header (log injection, CWE-117).
 import { randomUUID } from 'node:crypto';

@@ -7,7 +7,7 @@ const { apiRoutes } = loadConfig({
   COOKIE_KEYS: 'a'.repeat(64), API_ROUTES: '/api=http://api:8080,/api/orders=http://orders:8080/v1',
 });
 
-describe('route labels (contract §9: an endpoint name or a route prefix, never a raw path)', () => {
+describe('route labels (docs/contract.md §9: an endpoint name or a route prefix, never a raw path)', () => {
   it.each([
     ['/oauth-agent/login/start', 'login_start'], ['/oauth-agent/login/end', 'login_end'], ['/oauth-agent/session', 'session'],
     ['/oauth-agent/userInfo', 'user_info'], ['/oauth-agent/claims', 'claims'], ['/oauth-agent/refresh', 'refresh'],

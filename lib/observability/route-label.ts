@@ -1,4 +1,4 @@
-// The `route` label of metrics and spans (contract §9): an agent endpoint name or a configured proxy
+// The `route` label of metrics and spans (docs/contract.md §9): an agent endpoint name or a configured proxy
 // route prefix, never the raw path, so a client cannot mint new label values (bounded cardinality).
 import type { ApiRoute } from '../config';
 

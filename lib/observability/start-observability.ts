@@ -1,4 +1,4 @@
-// Starts what contract §9 asks of a process, once: the metrics listener (METRICS_PORT) and the
+// Starts what docs/contract.md §9 asks of a process, once: the metrics listener (METRICS_PORT) and the
 // OpenTelemetry SDK (OTEL_EXPORTER_OTLP_ENDPOINT). Called by the Node server entry, and by
 // instrumentation.ts under `next start` (where no Node server entry runs).
 import type { Config } from '../config';

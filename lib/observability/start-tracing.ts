@@ -12,7 +12,7 @@ import { installTracerProvider, TRACER_NAME } from './tracing';
 /**
  * Exports our spans only. With a global provider installed, Next.js creates spans of its own whose
  * attributes copy the request target (`http.target: /?code=…&state=…` on the SPA's redirect page),
- * so they are dropped here rather than trusted (contract §9: no code or state in any attribute).
+ * so they are dropped here rather than trusted (docs/contract.md §9: no code or state in any attribute).
  */
 class OwnSpansOnly implements SpanProcessor {
   constructor(private readonly next: SpanProcessor) {}

@@ -1,4 +1,4 @@
-// OpenTelemetry spans (contract §9), the only module that imports @opentelemetry/api and
+// OpenTelemetry spans (docs/contract.md §9), the only module that imports @opentelemetry/api and
 // @opentelemetry/core. A server span per agent and /api request, client spans for identity-server
 // and upstream calls, W3C Trace Context (https://www.w3.org/TR/trace-context/) forwarded upstream.
 // Attributes are chosen, never copied from the request: method, route label, status, host and the

@@ -1,6 +1,6 @@
 // The process's denylist: shared through the session store when SESSION_STORE_URL is set (every
-// instance's mirror kept current by the store, contract §7), else in-process (single-instance).
-// A module-level singleton: one per process once lib/ loads once per process (issue 13).
+// instance's mirror kept current by the store, docs/contract.md §7), else in-process (single-instance).
+// A module-level singleton: one per process once lib/ loads once per process.
 import { ConfigError, getConfig, type Config } from '../config';
 import { createStoreDenylist } from '../store/denylist-redis';
 import { getSessionStore } from '../store/redis-client';

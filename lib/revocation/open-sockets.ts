@@ -1,5 +1,5 @@
 // Open WebSockets per session (Node transport), so that a revoked session's sockets are closed at
-// once (contract §7) rather than living on for as long as the connection lasts.
+// once (docs/contract.md §7) rather than living on for as long as the connection lasts.
 import { getSessionDenylist } from './default-denylist';
 import type { RevocableSession, SessionDenylist } from './session-denylist';
 

@@ -1,4 +1,4 @@
-// The denylist of ended sessions (contract §7): sessions live in cookies, so ending one before its
+// The denylist of ended sessions (docs/contract.md §7): sessions live in cookies, so ending one before its
 // cookies expire means remembering it until then. Checked on every agent and /api request, so the
 // check is synchronous and local; an implementation shared by several instances (a store with a
 // local mirror it keeps current) implements the same interface.

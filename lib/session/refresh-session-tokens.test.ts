@@ -83,7 +83,7 @@ describe('refreshSessionTokens', () => {
     expect(calls).toBe(2);
   });
 
-  it('follows successors across generations (issue 12.4): generation-1 cookies after two rotations get the newest tokens', async () => {
+  it('follows successors across generations: generation-1 cookies after two rotations get the newest tokens', async () => {
     const idp = fakeIdp(0);
     const d = deps(idp);
     const gen2 = await refreshSessionTokens(session('alice'), d);
@@ -95,7 +95,7 @@ describe('refreshSessionTokens', () => {
     expect(idp.grants).toBe(2); // no used refresh token was presented again
   });
 
-  it('never serves a successor that is due itself (issue 12.2): its unused refresh token is redeemed instead', async () => {
+  it('never serves a successor that is due itself: its unused refresh token is redeemed instead', async () => {
     let expiresAt = Math.floor(Date.now() / 1000) + 10; // inside the 30 s margin as soon as it is issued
     const idp = fakeIdp(0, () => expiresAt);
     const d = deps(idp);
@@ -106,7 +106,7 @@ describe('refreshSessionTokens', () => {
     expect(idp.grants).toBe(2);
   });
 
-  it('stores no successor when the refresh token did not rotate (issue 12.2): each later refresh is a fresh grant', async () => {
+  it('stores no successor when the refresh token did not rotate: each later refresh is a fresh grant', async () => {
     let grants = 0;
     const grant = async () => { grants += 1; return { accessToken: `at-${grants}`, accessTokenExpiresAt: inFiveMinutes() }; };
     const successors = new InMemorySuccessorStore();

@@ -1,6 +1,6 @@
 // Refreshes a session's tokens, race-free within a process and, with SESSION_STORE_URL, across
 // instances: the entry point shared by POST /oauth-agent/refresh and both OAuth Proxy transports
-// (README "Refresh model", contract §6).
+// (README "Refresh model", docs/contract.md §6).
 import { createHash } from 'node:crypto';
 import { getConfig, type Config } from '../config';
 import { ThError } from '../errors';
@@ -29,7 +29,7 @@ export interface RefreshDependencies {
 let coordinator: RefreshCoordinator | undefined;
 let successors: SuccessorStore | undefined;
 
-/** Per process, or shared through the session store when SESSION_STORE_URL is set (contract §6). */
+/** Per process, or shared through the session store when SESSION_STORE_URL is set (docs/contract.md §6). */
 function installDefaults(): void {
   if (coordinator && successors) return;
   const shared = createSharedRefreshStores(getConfig());
@@ -101,12 +101,12 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
     const entry = await successors.get(key);
     if (entry === 'rejected') throw sessionExpired();
     if (entry) {
-      // Issue 12.4: a rotated token leads on to its successor's successor, never back to a used one.
+      // A rotated token leads on to its successor's successor, never back to a used one.
       current = merge(current, entry);
       followed = true;
       continue;
     }
-    // Issue 12.2: the newest successor is served only while it is not due itself; otherwise its
+    // The newest successor is served only while it is not due itself; otherwise its
     // (unused) refresh token is redeemed below.
     if (followed && !isDue(current, config.refreshMarginSeconds, now())) {
       log('debug', 'token_refresh_reused', { sid: session.sid });
@@ -124,7 +124,7 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
       try {
         const fresh = await grant(refreshToken, previousIdToken);
         const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== refreshToken;
-        // Issue 12.2: only a rotation creates a successor entry. A token that stays valid needs none:
+        // Only a rotation creates a successor entry. A token that stays valid needs none:
         // presenting it again is no reuse, and a stored copy would serve an ever older access token.
         if (rotated) await successors.set(key, fresh, config.refreshGraceSeconds);
         log('info', 'token_refreshed', { sid: session.sid, rotated });

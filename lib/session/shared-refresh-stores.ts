@@ -1,5 +1,5 @@
 // The refresh coordinator and successor store that go through the shared session store, when
-// SESSION_STORE_URL is set (contract §6); undefined otherwise (per-process, as before).
+// SESSION_STORE_URL is set (docs/contract.md §6); undefined otherwise (per-process, as before).
 import type { Config } from '../config';
 import { BACK_CHANNEL_TIMEOUT_SECONDS } from '../oidc/oidc-configuration';
 import { getSessionStore } from '../store/redis-client';

@@ -1,4 +1,4 @@
-// Cross-instance single-flight (contract §6): a lock per refresh token in the shared store. The
+// Cross-instance single-flight (docs/contract.md §6): a lock per refresh token in the shared store. The
 // holder re-checks for a successor and redeems; everyone else waits until the lock is free and then
 // finds the successor (the `fn` of refreshSessionTokens re-checks first). RFC 9700 §4.14.2: two
 // grants with one rotating refresh token make the identity server revoke the whole grant.

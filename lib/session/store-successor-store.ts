@@ -1,5 +1,5 @@
 // Successor entries in the shared session store, so a request with a rotated refresh token gets the
-// newest tokens whichever instance redeemed it (contract §6). Written through to the per-process
+// newest tokens whichever instance redeemed it (docs/contract.md §6). Written through to the per-process
 // store too, which is read first (no round trip for an entry this instance wrote) and serves alone
 // while the store is unreachable.
 import { log } from '../log';

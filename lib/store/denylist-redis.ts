@@ -1,9 +1,9 @@
-// The session denylist shared through the session store (contract §6/§7): every revocation is a key
+// The session denylist shared through the session store (docs/contract.md §6/§7): every revocation is a key
 // with a TTL (the longest a matching session can still be valid) and a message on one pub/sub
 // channel; every instance keeps its in-process mirror current from those messages, so the
 // per-request check stays a Map lookup with no round trip. Whenever the store becomes usable (start,
 // recovery after an outage, when messages may have been lost) the instance loads every key again.
-// Nothing readable at rest (contract §6): key names are keyed hashes, values and messages sealed.
+// Nothing readable at rest (docs/contract.md §6): key names are keyed hashes, values and messages sealed.
 // The store down never fails a request: revocations take effect in this instance's mirror at once,
 // and are written to the store when it is back.
 import { describeCause } from '../errors';

@@ -1,4 +1,4 @@
-// The session store's connection (contract §6): the one module that imports the `redis` package
+// The session store's connection (docs/contract.md §6): the one module that imports the `redis` package
 // (node-redis). Everything else talks to the store through `SessionStore`, which never waits long:
 // every command has a deadline well under a second, and while the store is unreachable commands
 // fail at once (no offline queue), so callers fall back to per-process behaviour.
@@ -19,7 +19,7 @@ export class StoreUnavailableError extends Error {
 }
 
 export interface SessionStoreOptions {
-  /** Deadline of one command, ms (contract §6: a store command never holds a request ~1 s). */
+  /** Deadline of one command, ms (docs/contract.md §6: a store command never holds a request ~1 s). */
   commandTimeoutMs?: number;
   connectTimeoutMs?: number;
 }

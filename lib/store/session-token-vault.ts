@@ -1,10 +1,10 @@
-// Server-side tokens for big sessions (contract §7, "Big tokens"): with a store, a session whose
+// Server-side tokens for big sessions (docs/contract.md §7, "Big tokens"): with a store, a session whose
 // sealed cookies would exceed 8 KiB in all keeps its tokens here instead, and its cookies carry only
 // a reference. Each entry is encrypted with a key of its own that is never stored: it travels only
 // inside the browser's (sealed) cookie, beside the reference. A dump of the store, even together with
 // the store's own naming key, reveals nothing; the key name is a keyed hash of the reference.
 // Entries are immutable: a refresh writes a new one and retires the old one to the grace window, so
-// a late request with the previous cookies still finds its tokens (contract §6, REFRESH_GRACE_SECONDS).
+// a late request with the previous cookies still finds its tokens (docs/contract.md §6, REFRESH_GRACE_SECONDS).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { SessionStore } from './redis-client';
 import type { StoreCrypto } from './store-crypto';

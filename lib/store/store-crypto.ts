@@ -1,4 +1,4 @@
-// What the session store holds is unreadable without the cookie keys (contract §6): key names are
+// What the session store holds is unreadable without the cookie keys (docs/contract.md §6): key names are
 // keyed hashes (HMAC-SHA-256 with a key derived from COOKIE_KEYS, so a leaked dump cannot even be
 // matched against a known token), values are sealed with the cookie codec, bound to their key name.
 import { createHmac, hkdfSync } from 'node:crypto';

@@ -1,5 +1,5 @@
 // POST /oauth-agent/backchannel-logout: called by the identity server (server-to-server), so no origin,
-// CSRF or session guard; the logout token's signature is the authentication (contract §7).
+// CSRF or session guard; the logout token's signature is the authentication (docs/contract.md §7).
 const { agentRoute } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/agent-route');
 const { backchannelLogout } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-agent/backchannel-logout');
 
