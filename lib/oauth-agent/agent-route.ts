@@ -50,11 +50,11 @@ const tooLarge = () => new ThError('payload_too_large', 'The request body is too
  * before any byte is read, and a body without one is cut off as soon as it passes the limit, so a
  * 100 MB POST costs neither memory nor CPU (RFC 9110 §15.5.14).
  */
-async function readLimitedText(request: Request): Promise<string> {
+export async function readLimitedText(request: Request, tooLargeError: () => Error = tooLarge): Promise<string> {
   const declared = request.headers.get('content-length');
   if (declared !== null && !(Number(declared) <= MAX_AGENT_BODY_BYTES)) {
     if (request.body) void discardRest(request.body.getReader());
-    throw tooLarge();
+    throw tooLargeError();
   }
   if (!request.body) return '';
   const reader = request.body.getReader();
@@ -64,7 +64,7 @@ async function readLimitedText(request: Request): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     received += value.byteLength;
-    if (received > MAX_AGENT_BODY_BYTES) { void discardRest(reader); throw tooLarge(); }
+    if (received > MAX_AGENT_BODY_BYTES) { void discardRest(reader); throw tooLargeError(); }
     chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -6,40 +6,16 @@ import { log } from '../log';
 import { countBackchannelLogout } from '../observability/metrics';
 import { LogoutTokenRejected, verifyLogoutToken } from '../oidc/logout-token';
 import { getSessionDenylist } from '../revocation/default-denylist';
-import type { AgentContext } from './agent-route';
+import { readLimitedText, type AgentContext } from './agent-route';
 
-// A logout token is a few hundred bytes; the agent's body limit applies here too.
-const MAX_BODY_CHARS = 16 * 1024;
-
-/** §2.5: an `application/x-www-form-urlencoded` POST with one `logout_token`. */
+/** §2.5: an `application/x-www-form-urlencoded` POST with one `logout_token`, within the agent's body limit. */
 async function readLogoutToken(request: Request): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_CHARS) throw new BackChannelLogoutError('The request body is too large');
   const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw new BackChannelLogoutError('The request body must be a form');
-  const text = await readBoundedText(request);
+  const text = await readLimitedText(request, () => new BackChannelLogoutError('The request body is too large'));
   const tokens = new URLSearchParams(text).getAll('logout_token');
   if (tokens.length !== 1 || !tokens[0]) throw new BackChannelLogoutError('logout_token is missing');
   return tokens[0];
-}
-
-/** The body as text, read no further than the limit (a body without Content-Length may be any size). */
-async function readBoundedText(request: Request): Promise<string> {
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let received = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    received += value.byteLength;
-    if (received > MAX_BODY_CHARS) {
-      await reader.cancel();
-      throw new BackChannelLogoutError('The request body is too large');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function backchannelLogout(context: AgentContext): Promise<Response> {
