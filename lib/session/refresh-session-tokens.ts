@@ -10,7 +10,7 @@ import { InMemoryRefreshCoordinator, type RefreshCoordinator } from './refresh-c
 import { InMemorySuccessorStore, type SuccessorStore, type SuccessorTokens } from './successor-store';
 
 export interface RefreshDependencies {
-  config?: Pick<Config, 'oidc' | 'refreshGraceSeconds'>;
+  config?: Pick<Config, 'oidc' | 'refreshGraceSeconds' | 'app'>;
   coordinator?: RefreshCoordinator;
   successors?: SuccessorStore;
   /** The refresh-token grant itself; defaults to lib/oidc's. Injected by unit tests. */
@@ -53,7 +53,8 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
   const coordinator = deps.coordinator ?? defaultRefreshCoordinator();
   const successors = deps.successors ?? defaultSuccessorStore();
   const grant = deps.grant ?? ((rt: string, id: string | undefined) => refreshAccessToken(config.oidc, rt, id));
-  const key = refreshTokenKey(refreshToken);
+  // Contract §8: coordination and successors are per app (a key of one app never answers another's).
+  const key = config.app ? `${config.app.id}:${refreshTokenKey(refreshToken)}` : refreshTokenKey(refreshToken);
 
   const remembered = await successors.get(key);
   if (remembered) {
