@@ -21,6 +21,8 @@ import { answerEarly } from './write-response';
 /** One request in flight: what the plugin hooks need to find from `req`. */
 interface Exchange {
   plan: ForwardPlan;
+  /** The app's configuration (contract §8; the one configuration without APPS). */
+  config: Config;
   res: ServerResponse;
   proxyReq?: ClientRequest;
   timer?: NodeJS.Timeout;
@@ -54,28 +56,28 @@ export class ApiProxy {
     this.websockets = new WebSocketProxy(config);
   }
 
-  /** Serves one /api/* request: refused with the contract's JSON, or streamed to its upstream. */
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  /** Serves one /api/* request (of `config`'s app, with APPS): refused with the contract's JSON, or streamed to its upstream. */
+  handle(req: IncomingMessage, res: ServerResponse, config: Config = this.config): void {
     let plan: ForwardPlan;
     try {
-      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress }, this.config);
-      checkBodyFraming(req, this.config.maxBodyBytes);
+      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress }, config);
+      checkBodyFraming(req, config.maxBodyBytes);
     } catch (err) {
       this.reply(req, res, err);
       return;
     }
-    if (!plan.needsRefresh) { this.forward(req, res, { plan, setCookies: [] }); return; }
+    if (!plan.needsRefresh) { this.forward(req, res, { plan, setCookies: [] }, config); return; }
     // The body is not read while the refresh runs: nothing consumes the request stream until it is piped.
     const headers = new NodeRequestHeaders(req.headers);
-    refreshBeforeForward(plan, headers, this.config).then(
-      (refreshed) => this.forward(req, res, refreshed),
+    refreshBeforeForward(plan, headers, config).then(
+      (refreshed) => this.forward(req, res, refreshed, config),
       (err: unknown) => this.reply(req, res, err),
     );
   }
 
   /** WebSocket handshakes on /api/*. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.websockets.upgrade(req, socket, head);
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, config: Config = this.config): void {
+    this.websockets.upgrade(req, socket, head, config);
   }
 
   /** SIGTERM: open WebSockets are closed; in-flight HTTP exchanges keep their upstream sockets until done. */
@@ -83,13 +85,13 @@ export class ApiProxy {
     this.websockets.close();
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, { plan, setCookies }: RefreshedPlan): void {
+  private forward(req: IncomingMessage, res: ServerResponse, { plan, setCookies }: RefreshedPlan, config: Config): void {
     // The browser left while a refresh ran: nothing to forward (its cookies come with its next request).
     if (res.destroyed) return;
     const chunked = req.headers['content-length'] === undefined && req.headers['transfer-encoding'] !== undefined;
     const hasBody = chunked || Number(req.headers['content-length'] ?? 0) > 0;
     const ex: Exchange = {
-      plan, res, setCookies, cookie: req.headers.cookie,
+      plan, config, res, setCookies, cookie: req.headers.cookie,
       retryable: mayRetryAfterRefresh(req.method ?? 'GET', hasBody, setCookies.length > 0),
     };
     (req as WithExchange)[EXCHANGE] = ex;
@@ -101,7 +103,7 @@ export class ApiProxy {
 
     // UPSTREAM_TIMEOUT_MS counts from the last request byte to the response headers (an upload in
     // progress keeps it alive); streams are not cut once headers have arrived.
-    ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
+    ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), config.upstreamTimeoutMs);
     if (hasBody) this.countBody(req, ex);
     res.once('close', () => {
       clearTimeout(ex.timer);
@@ -115,7 +117,7 @@ export class ApiProxy {
   /** MAX_BODY_BYTES in flight, whatever the framing said; each chunk also restarts the upstream timeout. */
   private countBody(req: IncomingMessage, ex: Exchange): void {
     let received = 0;
-    const limit = this.config.maxBodyBytes;
+    const limit = ex.config.maxBodyBytes;
     req.pause(); // nothing flows until the proxy pipes, so this listener sees every chunk first
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
@@ -176,7 +178,7 @@ export class ApiProxy {
   /** The upstream's response to the browser: its status and body, the filtered headers, the refreshed cookies. */
   private respond(ex: Exchange, upstream: IncomingMessage): void {
     const headers = addProxyResponseHeaders(filterUpstreamResponseHeaders(Object.entries(upstream.headers), {
-      route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: this.config.publicOrigin,
+      route: ex.plan.route, upstreamUrl: ex.plan.upstreamUrl, publicOrigin: ex.config.publicOrigin,
     }), ex.setCookies);
     writeUpstreamResponse(ex.res, upstream, headers);
   }
@@ -185,7 +187,7 @@ export class ApiProxy {
   private async retryAfterRefresh(req: IncomingMessage, ex: Exchange, rejected: IncomingMessage): Promise<void> {
     let again: RefreshedPlan;
     try {
-      again = await refreshAfterRejection(ex.plan, new NodeRequestHeaders({ cookie: ex.cookie }), this.config);
+      again = await refreshAfterRejection(ex.plan, new NodeRequestHeaders({ cookie: ex.cookie }), ex.config);
     } catch (err) {
       rejected.destroy();
       this.reply(req, ex.res, err);
@@ -196,7 +198,7 @@ export class ApiProxy {
     if (ex.res.destroyed) return;
     ex.plan = again.plan;
     ex.setCookies = again.setCookies;
-    ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
+    ex.timer = setTimeout(() => this.abort(req, ex, new UpstreamTimeoutError()), ex.config.upstreamTimeoutMs);
     const retry = requestUpstreamAgain(ex.plan, req.method ?? 'GET', this.agentFor(ex.plan.upstreamUrl));
     ex.proxyReq = retry;
     retry.on('response', (upstream) => { clearTimeout(ex.timer); this.respond(ex, upstream); });

@@ -2,7 +2,7 @@
 // /api/* and its WebSocket upgrades are served first by the OAuth Proxy's Node transport
 // (server/api-proxy.ts, README "Two transports"); everything else goes to Next.
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
@@ -10,6 +10,7 @@ import { validateAtStartup } from '@next-token-handler/lib/startup';
 import { log } from '@next-token-handler/lib/log';
 import { securityHeadersFor } from '@next-token-handler/lib/security/security-headers';
 import { ApiProxy, isApiPath } from './api-proxy';
+import { selectAppApi, selectAppArea } from './select-app-api';
 import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
 import { isForeignRequestTarget, refuseRequestTarget } from './refuse-foreign-target';
 
@@ -32,15 +33,28 @@ const apiProxy = new ApiProxy(config);
 const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
   for (const [name, value] of securityHeaders) res.setHeader(name, value);
   if (isForeignRequestTarget(req.url)) refuseRequestTarget(req, res);
+  else if (config.apps) routeApp(req, res);
   else if (isApiPath(req.url)) apiProxy.handle(req, res);
   else if (isUnsupportedMethodOnStatic(req.method, req.url)) refuseMethodOnStatic(req, res);
   else void handle(req, res);
 });
 server.on('upgrade', (req, socket, head) => {
   if (isForeignRequestTarget(req.url)) socket.destroy();
-  else if (isApiPath(req.url)) apiProxy.upgrade(req, socket, head);
+  else if (config.apps) {
+    const app = selectAppApi(config, req);
+    if (app) apiProxy.upgrade(req, socket, head, app); else if (!nextUpgrades.emit('upgrade', req, socket, head)) socket.destroy();
+  } else if (isApiPath(req.url)) apiProxy.upgrade(req, socket, head);
   else if (!nextUpgrades.emit('upgrade', req, socket, head)) socket.destroy();
 });
+
+// With APPS (contract §8): an app's /api/* takes the fast path with its own configuration; its agent
+// and static files go to Next, where proxy.ts routes them (lib/apps/route-app-request.ts).
+function routeApp(req: IncomingMessage, res: ServerResponse): void {
+  const selected = selectAppArea(config, req);
+  if (selected?.area === 'api') apiProxy.handle(req, res, selected.app);
+  else if (selected?.area !== 'agent' && isUnsupportedMethodOnStatic(req.method, req.url)) refuseMethodOnStatic(req, res);
+  else void handle(req, res);
+}
 
 server.listen(config.port, () => log('info', 'server_started', { port: config.port, transport: 'node' }));
 

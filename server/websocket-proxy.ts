@@ -34,18 +34,18 @@ export class WebSocketProxy {
   constructor(private readonly config: Config) {}
 
   /** Only from PUBLIC_ORIGIN with a valid session (RFC 6455 §10.2). */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, config: Config = this.config): void {
     let plan: ForwardPlan;
     try {
       // Browsers send Origin on every handshake and no CSRF header can be added: Origin is the check.
-      if (req.headers.origin !== this.config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
-      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, this.config);
+      if (req.headers.origin !== config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
+      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, config);
     } catch (err) {
       this.refuse(req, socket, err);
       return;
     }
     if (!plan.needsRefresh) { this.relay(req, socket, head, { plan, setCookies: [] }); return; }
-    refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), this.config).then(
+    refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), config).then(
       (refreshed) => this.relay(req, socket, head, refreshed),
       (err: unknown) => this.refuse(req, socket, err),
     );
