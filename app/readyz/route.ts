@@ -6,6 +6,9 @@ const { checkIdentityServerReady } = await import(/* webpackIgnore: true */ /* t
 export const dynamic = 'force-dynamic';
 
 export async function GET(): Promise<Response> {
-  const ready = await checkIdentityServerReady({ issuer: getConfig().oidc.issuer });
+  // With APPS (contract §8): ready when every app's identity server is.
+  const config = getConfig();
+  const issuers = [...new Set((config.apps ?? [config]).map((c: { oidc: { issuer: string } }) => c.oidc.issuer))];
+  const ready = (await Promise.all(issuers.map((issuer) => checkIdentityServerReady({ issuer })))).every(Boolean);
   return Response.json({ status: ready ? 'ready' : 'not_ready' }, { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } });
 }
