@@ -31,7 +31,8 @@ export function loadApps(env: Env, loadOne: LoadOne): Config {
     const app = loadOne(env, problems, { id, basePath: basePath ?? '/' });
     if (app && basePath !== undefined) apps.push(app);
   }
-  if (problems.length === 0) checkAppsAgainstEachOther(apps, problems);
+  // Over the apps that loaded, so one start reports every problem at once.
+  checkAppsAgainstEachOther(apps, problems);
   if (problems.length > 0 || apps.length === 0) throw new ConfigError(problems);
   const frozen = Object.freeze(apps);
   return Object.freeze({ ...apps[0]!, apps: frozen });
