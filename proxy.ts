@@ -12,6 +12,11 @@ export async function proxy(request: Request): Promise<Response | undefined> {
   return NextResponse.rewrite(new URL(decision.rewrite + url.search, url));
 }
 
-// Every path but Next's own assets: host-based apps serve their files from public/<id>/ (known only at
-// run time). Without APPS everything but /api/* returns at once.
-export const config = { matcher: ['/((?!_next/).*)'] };
+// /api/*, an app's /<base>/api/* and /<base>/oauth-agent/*, and page loads (paths without a file
+// extension, which may be an app's client routes). Files with an extension never pass here: Next serves
+// them from public/ directly (an app's files live under /<dir>/, README "Several SPAs on one
+// deployment"), so static assets cost nothing extra, with or without APPS (measured: proxy.ts on every
+// asset doubled their CPU under `next start`). Without APPS everything but /api/* returns at once.
+export const config = {
+  matcher: ['/api/:path*', '/:base+/api/:path*', '/:base+/oauth-agent/:path*', '/((?!_next/|api/|oauth-agent/)[^.]*)'],
+};

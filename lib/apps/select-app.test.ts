@@ -47,6 +47,8 @@ describe('selectApp (contract §8)', () => {
     expect(staticPathFor(shop, '/app.js')).toBe('/shop/app.js');
     expect(staticPathFor(ops, '/')).toBe('/ops/index.html');
     expect(staticPathFor(ops, '/assets/app.css')).toBe('/ops/assets/app.css');
+    expect(staticPathFor(ops, '/ops/assets/app.css')).toBe('/ops/assets/app.css');
+    expect(staticPathFor(ops, '/ops/reports')).toBe('/ops/index.html');
   });
 
   it('configForRequest refuses a request no app answers with not_found, never a default app', () => {

@@ -63,11 +63,13 @@ export function configForRequest(request: Request, config = getConfig()): Config
 }
 
 /**
- * The file under public/ that answers a static path of an app: its own files from its directory, and
- * its index.html for paths without a file extension (its client-side routes, e.g. /shop/orders/1).
+ * The file under public/ that answers a static path of an app: its index.html for paths without a file
+ * extension (its client-side routes, e.g. /shop/orders/1), its own files from its directory. A
+ * host-based app's pages reference their files under /<id>/ (public/<id>/), which are served as they are.
  */
 export function staticPathFor(app: Config, pathInsideApp: string): string {
   const dir = app.app!.staticDir;
   const last = pathInsideApp.slice(pathInsideApp.lastIndexOf('/') + 1);
-  return last.includes('.') ? `${dir}${pathInsideApp}` : `${dir}/index.html`;
+  if (!last.includes('.')) return `${dir}/index.html`;
+  return pathInsideApp.startsWith(`${dir}/`) ? pathInsideApp : `${dir}${pathInsideApp}`;
 }
