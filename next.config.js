@@ -21,6 +21,9 @@ const OWN_CACHE_CONTROL = '_next/|api(?:/|$)|oauth-agent(?:/|$)|healthz$|readyz$
 // 8+ base64url characters with at least one digit (so `app-settings.css` is not taken for a hash).
 const FINGERPRINTED_ASSET = '/assets/:file([^/]*-(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9]+)';
 
+// A first path segment that can be an app's base path (lib/apps/load-apps.ts refuses the others).
+const APP_SEGMENT = '(?!_next$|api$|oauth-agent$|healthz$|readyz$)[A-Za-z0-9][A-Za-z0-9_~-]*';
+
 /** @param {string} phase */
 export default function nextConfig(phase) {
   /** @type {import('next').NextConfig} */
@@ -50,8 +53,13 @@ export default function nextConfig(phase) {
       return {
         // SPA fallback: paths without a dot that no file, route or proxy answers get index.html.
         // /api/*, /oauth-agent/* and Next's /_next/* are never rewritten (they must fail closed).
+        // Several SPAs (README "Several SPAs on one deployment"): a client route under a one-segment
+        // base path gets public/<base>/index.html when that file exists; otherwise the last rule (which
+        // also takes the rewritten .../index.html) gives the root SPA's, exactly as without APPS.
         fallback: [
-          { source: '/:path((?!_next/|api(?:/|$)|oauth-agent(?:/|$)|healthz$|readyz$)[^.]*)', destination: '/index.html' },
+          { source: `/:base(${APP_SEGMENT})/:path((?!api(?:/|$)|oauth-agent(?:/|$))[^.]*)`, destination: '/:base/index.html' },
+          { source: `/:base(${APP_SEGMENT})`, destination: '/:base/index.html' },
+          { source: '/:path((?!_next/|api(?:/|$)|oauth-agent(?:/|$)|healthz$|readyz$)(?:[^.]*|[^.]*/index\\.html))', destination: '/index.html' },
         ],
       };
     },

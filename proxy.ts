@@ -12,11 +12,8 @@ export async function proxy(request: Request): Promise<Response | undefined> {
   return NextResponse.rewrite(new URL(decision.rewrite + url.search, url));
 }
 
-// /api/*, an app's /<base>/api/* and /<base>/oauth-agent/*, and page loads (paths without a file
-// extension, which may be an app's client routes). Files with an extension never pass here: Next serves
-// them from public/ directly (an app's files live under /<dir>/, README "Several SPAs on one
-// deployment"), so static assets cost nothing extra, with or without APPS (measured: proxy.ts on every
-// asset doubled their CPU under `next start`). Without APPS everything but /api/* returns at once.
-export const config = {
-  matcher: ['/api/:path*', '/:base+/api/:path*', '/:base+/oauth-agent/:path*', '/((?!_next/|api/|oauth-agent/)[^.]*)'],
-};
+// /api/* and an app's /<base>/api/* and /<base>/oauth-agent/* only. Static files and page loads never
+// pass here, with or without APPS (measured under `next start`: proxy.ts on every asset doubled its CPU,
+// on page loads ~5x): an app's files live under /<dir>/ in public/, and next.config.js's fallback gives a
+// path-based app's client routes its index.html (README "Several SPAs on one deployment").
+export const config = { matcher: ['/api/:path*', '/:base+/api/:path*', '/:base+/oauth-agent/:path*'] };

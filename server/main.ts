@@ -10,7 +10,7 @@ import { validateAtStartup } from '@next-token-handler/lib/startup';
 import { log } from '@next-token-handler/lib/log';
 import { securityHeadersFor } from '@next-token-handler/lib/security/security-headers';
 import { ApiProxy, isApiPath } from './api-proxy';
-import { selectAppApi, selectAppArea } from './select-app-api';
+import { selectAppApi, selectAppArea, staticTargetFor } from './select-app-api';
 import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
 import { isForeignRequestTarget, refuseRequestTarget } from './refuse-foreign-target';
 
@@ -48,12 +48,14 @@ server.on('upgrade', (req, socket, head) => {
 });
 
 // With APPS (contract §8): an app's /api/* takes the fast path with its own configuration; its agent
-// and static files go to Next, where proxy.ts routes them (lib/apps/route-app-request.ts).
+// goes to Next, where proxy.ts routes it (lib/apps/route-app-request.ts); its static files are
+// rewritten to its directory under public/ (index.html for its client routes) and served by Next.
 function routeApp(req: IncomingMessage, res: ServerResponse): void {
   const selected = selectAppArea(config, req);
-  if (selected?.area === 'api') apiProxy.handle(req, res, selected.app);
-  else if (selected?.area !== 'agent' && isUnsupportedMethodOnStatic(req.method, req.url)) refuseMethodOnStatic(req, res);
-  else void handle(req, res);
+  if (selected?.area === 'api') { apiProxy.handle(req, res, selected.app); return; }
+  if (selected?.area !== 'agent' && isUnsupportedMethodOnStatic(req.method, req.url)) { refuseMethodOnStatic(req, res); return; }
+  if (selected?.area === 'static') req.url = staticTargetFor(selected.app, req.url ?? '/');
+  void handle(req, res);
 }
 
 server.listen(config.port, () => log('info', 'server_started', { port: config.port, transport: 'node' }));

@@ -3,7 +3,7 @@
 // takes the fast path here; everything else goes to Next, where proxy.ts routes it.
 import type { IncomingMessage } from 'node:http';
 import type { Config } from '@next-token-handler/lib/config';
-import { areaOf, pathInApp, selectApp, type AppArea } from '@next-token-handler/lib/apps/select-app';
+import { areaOf, pathInApp, selectApp, staticPathFor, type AppArea } from '@next-token-handler/lib/apps/select-app';
 
 export function selectAppArea(config: Config, req: IncomingMessage): { app: Config; area: AppArea } | undefined {
   const target = req.url ?? '/';
@@ -17,4 +17,12 @@ export function selectAppArea(config: Config, req: IncomingMessage): { app: Conf
 export function selectAppApi(config: Config, req: IncomingMessage): Config | undefined {
   const selected = selectAppArea(config, req);
   return selected?.area === 'api' ? selected.app : undefined;
+}
+
+/** The request-target Next should serve for an app's static path: its file or its index.html, query kept. */
+export function staticTargetFor(app: Config, target: string): string {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const file = staticPathFor(app, pathInApp(app, path));
+  return file === path ? target : file + (q < 0 ? '' : target.slice(q));
 }
