@@ -2,7 +2,7 @@
 // A function of the phase (Next passes it) so that only `next build` emits the standalone output:
 // `next start` would otherwise warn on every start although it runs the same build fine.
 
-import { RESERVED_SOURCE_PATTERN } from './lib/reserved-paths.mjs';
+import { AGENT_PATH, API_PATH, NEXT_ASSETS_PATH, PROBE_PATHS, RESERVED_SOURCE_PATTERN } from './lib/reserved-paths.mjs';
 import { securityHeadersFor, sendsStrictTransportSecurity } from './lib/security/security-headers.mjs';
 
 // headers() is fixed at build time, while PUBLIC_ORIGIN is read at run time. So `next start` and
@@ -21,6 +21,11 @@ const OWN_CACHE_CONTROL = RESERVED_SOURCE_PATTERN;
 // A fingerprinted asset under /assets/: `<name>-<hash>.<ext>` as Vite/Rollup emit it, the hash being
 // 8+ base64url characters with at least one digit (so `app-settings.css` is not taken for a hash).
 const FINGERPRINTED_ASSET = '/assets/:file([^/]*-(?=[A-Za-z_-]*[0-9])[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9]+)';
+
+// A first path segment that can be an app's base path (lib/apps/load-apps.ts refuses the others).
+const APP_SEGMENT = `(?!${[NEXT_ASSETS_PATH, API_PATH, AGENT_PATH, ...PROBE_PATHS].map((p) => `${p.slice(1)}$`).join('|')})[A-Za-z0-9][A-Za-z0-9_~-]*`;
+// Under an app's base path, its proxy and agent (proxy.ts answers them) are never the SPA's.
+const APP_RESERVED = [API_PATH, AGENT_PATH].map((p) => `${p.slice(1)}(?:/|$)`).join('|');
 
 /** @param {string} phase */
 export default function nextConfig(phase) {
@@ -56,8 +61,13 @@ export default function nextConfig(phase) {
       return {
         // SPA fallback: paths without a dot that no file, route or proxy answers get index.html.
         // /api/*, /oauth-agent/* and Next's /_next/* are never rewritten (they must fail closed).
+        // Several SPAs (README "Several SPAs on one deployment"): a client route under a one-segment
+        // base path gets public/<base>/index.html when that file exists; otherwise the last rule (which
+        // also takes the rewritten .../index.html) gives the root SPA's, exactly as without APPS.
         fallback: [
-          { source: `/:path((?!${RESERVED_SOURCE_PATTERN})[^.]*)`, destination: '/index.html' },
+          { source: `/:base(${APP_SEGMENT})/:path((?!${APP_RESERVED})[^.]*)`, destination: '/:base/index.html' },
+          { source: `/:base(${APP_SEGMENT})`, destination: '/:base/index.html' },
+          { source: `/:path((?!${RESERVED_SOURCE_PATTERN})(?:[^.]*|[^.]*/index\\.html))`, destination: '/index.html' },
         ],
       };
     },

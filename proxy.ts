@@ -1,37 +1,34 @@
 // Next.js 16 request interception (the convention formerly named middleware.ts): transport A of the
-// OAuth Proxy. Every /api/* request is decided by the shared policy and forwarded with fetch; static
-// files and health probes only get their X-Request-Id (docs/contract.md §9: on every response) and continue
-// into Next.
+// OAuth Proxy. Every /api/* request is decided by the shared policy and forwarded with fetch. With APPS
+// (docs/contract.md §8) it also routes each app's /<base>/api/* and /<base>/oauth-agent/* (lib/apps). Health
+// probes only get their X-Request-Id (docs/contract.md §9) and continue into Next.
 import { NextResponse } from 'next/server';
-const { forwardWithFetch } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/oauth-proxy/forward-with-fetch');
-const { observeFetchProxy } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/observability/fetch-proxy-observation');
+
+const { routeAppRequest } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/apps/route-app-request');
 const { REQUEST_ID_HEADER, requestIdFor } = await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ '@next-token-handler/lib/observability/request-id');
 
-const API_PATH = /^\/api(?:\/|$)/;
-
-/**
- * Whether the request is the OAuth Proxy's: at least every path the former `/api/:path*` matcher
- * caught, which Next matches decoded (`/%61pi/x`, `/api%2Fx`). A superset is safe: the policy
- * refuses what it must (an encoded prefix, an encoded slash) with the contract's 400.
- */
-function isApiRequest(pathname: string): boolean {
-  if (API_PATH.test(pathname)) return true;
-  if (!pathname.includes('%')) return false;
-  try { return API_PATH.test(decodeURIComponent(pathname)); } catch { return false; }
-}
-
-export function proxy(request: Request): Promise<Response> | Response {
-  if (isApiRequest(new URL(request.url).pathname)) {
-    return observeFetchProxy(request, (observation) => forwardWithFetch(request, { observation }));
-  }
+export async function proxy(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const decision = await routeAppRequest(request, url.pathname);
   const requestId = requestIdFor(request.headers.get(REQUEST_ID_HEADER));
+  if (decision instanceof Response) {
+    // The proxy's and the agent's answers carry their own id; a refusal made here gets one.
+    if (!decision.headers.has(REQUEST_ID_HEADER)) decision.headers.set(REQUEST_ID_HEADER, requestId);
+    return decision;
+  }
   const headers = new Headers(request.headers);
   headers.set(REQUEST_ID_HEADER, requestId);
-  const response = NextResponse.next({ request: { headers } });
+  const response = decision === undefined
+    ? NextResponse.next({ request: { headers } })
+    : NextResponse.rewrite(new URL(decision.rewrite + url.search, url), { request: { headers } });
   response.headers.set(REQUEST_ID_HEADER, requestId);
   return response;
 }
 
-// Every path but the OAuth Agent's, whose route handlers set the id themselves (lib/oauth-agent/agent-route.ts):
-// agent requests, refreshes above all, do not pay for a pass through proxy.ts.
-export const config = { matcher: ['/((?!oauth-agent/|oauth-agent$).*)'] };
+// /api/*, an app's /<base>/api/* and /<base>/oauth-agent/*, and the probes only. Static files and page
+// loads never pass here, with or without APPS (measured under `next start`: proxy.ts on every asset
+// doubled its CPU, on page loads ~5x), so under `next start` they carry no X-Request-Id (README
+// "Operations"); the root OAuth Agent's route handlers set theirs themselves (lib/oauth-agent/agent-route.ts).
+// An app's files live under /<dir>/ in public/, and next.config.js's fallback gives a path-based app's
+// client routes its index.html (README "Several SPAs on one deployment").
+export const config = { matcher: ['/api/:path*', '/:base+/api/:path*', '/:base+/oauth-agent/:path*', '/healthz', '/readyz'] };

@@ -23,11 +23,6 @@ function problemsOf(env: Env): string[] {
 }
 
 describe('loadConfig', () => {
-  it('refuses APPS and APP_<ID>_* (several SPAs are not in this release) instead of serving one app silently', () => {
-    const names = problemsOf({ ...VALID, APPS: 'shop,admin', APP_SHOP_BASE_PATH: '/shop' }).map((p) => p.split(' ')[0]);
-    expect(names).toEqual(expect.arrayContaining(['APPS', 'APP_SHOP_BASE_PATH']));
-  });
-
   it('accepts a valid environment, applies the contract defaults and freezes the result', () => {
     const c = loadConfig(VALID);
     expect(c.publicOrigin).toBe('https://www.example.com');

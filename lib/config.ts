@@ -1,5 +1,6 @@
 // The one place that reads the environment. `loadConfig(env)` is pure; `getConfig()` memoises it
 // for process.env. Every problem is collected and reported at once, naming the variable.
+import { loadApps } from './apps/load-apps';
 import { ClientKeyError, parseClientPrivateKey, type ClientPrivateKey } from './client-private-key';
 
 export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
@@ -13,7 +14,21 @@ export interface ApiRoute {
   readonly upstream: string;
 }
 
+/** One SPA of a multi-app deployment (contract §8, `APPS`); absent in single-app mode. */
+export interface AppIdentity {
+  /** The id from APPS, `[a-z][a-z0-9-]*`; bound into every sealed cookie of the app. */
+  readonly id: string;
+  /** `/` or a path without trailing slash, e.g. `/shop`: the app's routes, cookie Path and redirect URIs live under it. */
+  readonly basePath: string;
+  /** Directory under public/ holding the app's static files: the base path, or `/<id>` for an app at `/`. */
+  readonly staticDir: string;
+}
+
 export interface Config {
+  /** The app this configuration belongs to; undefined without APPS (one app, exactly as before). */
+  readonly app?: AppIdentity;
+  /** With APPS: every app's configuration, in APPS order (this object is the first's). */
+  readonly apps?: readonly Config[];
   readonly publicOrigin: string;
   /** Cookies get `Secure` and the `__Host-` prefix (RFC 6265bis §4.1.3.2) on https and on localhost. */
   readonly secureCookies: boolean;
@@ -113,16 +128,38 @@ const EXAMPLES: Record<string, string> = {
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export function loadConfig(env: Env): Config {
-  const problems: string[] = [];
-  const bad = (name: string, why: string): undefined => {
-    problems.push(`${name} ${why} (example: ${EXAMPLES[name] ?? name})`);
-    return undefined;
-  };
-  const text = (name: string): string | undefined => {
+  // Contract §8: without APPS, one app, exactly as before (no app selection anywhere).
+  if (env.APPS === undefined || env.APPS.trim() === '') {
+    const problems: string[] = [];
+    const config = loadAppConfig(env, problems);
+    if (problems.length > 0 || !config) throw new ConfigError(problems);
+    return config;
+  }
+  return loadApps(env, loadAppConfig);
+}
+
+/** The name of APP_<ID>_<VARIABLE> for an app id (contract §4: upper-cased, `-` → `_`). */
+export const appVariable = (id: string, name: string) => `APP_${id.toUpperCase().replace(/-/g, '_')}_${name}`;
+
+/**
+ * One app's configuration from the unprefixed variables, each overridden by APP_<ID>_<VARIABLE> when
+ * `app` is given. Problems are appended to `problems`, each naming the variable that supplied the value.
+ */
+export function loadAppConfig(env: Env, problems: string[], app?: { id: string; basePath: string }): Config | undefined {
+  const read = (name: string): string | undefined => {
     const v = env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
   };
+  // Which variable a value came from: the app's own, else the shared default.
+  const source = (name: string): string => (app && read(appVariable(app.id, name)) !== undefined ? appVariable(app.id, name) : name);
+  const bad = (name: string, why: string): undefined => {
+    const shown = app && why === 'is missing' ? `${appVariable(app.id, name)} (or ${name})` : source(name);
+    problems.push(`${shown} ${why} (example: ${EXAMPLES[name] ?? name})`);
+    return undefined;
+  };
+  const text = (name: string): string | undefined => read(source(name));
   const required = (name: string): string | undefined => text(name) ?? bad(name, 'is missing');
+  const problemsBefore = problems.length;
 
   const publicOrigin = parseOrigin(required('PUBLIC_ORIGIN'), bad);
   const issuer = parseIssuer(required('OIDC_ISSUER'), publicOrigin, bad);
@@ -144,11 +181,14 @@ export function loadConfig(env: Env): Config {
   const redirectPath = parsePath('OIDC_REDIRECT_PATH', text('OIDC_REDIRECT_PATH') ?? '/', bad);
   const logoutPath = parsePath('OIDC_POST_LOGOUT_REDIRECT_PATH', text('OIDC_POST_LOGOUT_REDIRECT_PATH') ?? '/', bad);
 
-  const cookiePrefix = text('COOKIE_PREFIX') ?? 'th';
+  // Contract §8: an app's prefix defaults to <COOKIE_PREFIX>-<id>, so apps never share cookie names.
+  const cookiePrefix = app
+    ? read(appVariable(app.id, 'COOKIE_PREFIX')) ?? `${read('COOKIE_PREFIX') ?? 'th'}-${app.id}`
+    : text('COOKIE_PREFIX') ?? 'th';
   // Also used in the header name x-{prefix}-csrf, and the proxy drops header names with `_`.
   if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,31}$/.test(cookiePrefix)) bad('COOKIE_PREFIX', 'must be 1-32 letters, digits or dashes');
   const cookieKeys = parseKeys(required('COOKIE_KEYS'), bad);
-  const apiRoutes = parseApiRoutes(required('API_ROUTES'), bad);
+  const apiRoutes = parseApiRoutes(required('API_ROUTES'), bad, app?.basePath);
 
   const int = (name: string, dflt: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
     const raw = text(name);
@@ -170,23 +210,22 @@ export function loadConfig(env: Env): Config {
   // Contract §9: never the public port.
   if (metricsPort !== undefined && metricsPort === port) bad('METRICS_PORT', `must differ from PORT (${port}): the public port never serves metrics`);
   const otel = parseOtel(text, bad);
-  // Fails closed rather than serve one app where several were asked for (docs/contract.md §8, not in this release).
-  const perApp = new RegExp(`^APP_[A-Z0-9_]+_(?:BASE_PATH|${Object.keys(EXAMPLES).join('|')})$`);
-  const appVariables = Object.keys(env).filter((name) => name === 'APPS' || perApp.test(name)).sort();
-  for (const name of appVariables) bad(name, 'several SPAs on one deployment (APPS, APP_<ID>_*) are not supported by this release yet; run one deployment per SPA');
 
-  if (problems.length > 0 || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
+  if (problems.length > problemsBefore || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
     || !tokenAuthMethod || !par || !redirectPath || !logoutPath || !logLevel) {
-    throw new ConfigError(problems);
+    return undefined;
   }
   const origin = new URL(publicOrigin);
+  // Contract §8: an app's redirect URIs are its origin + base path + the configured path.
+  const base = app && app.basePath !== '/' ? app.basePath : '';
   return Object.freeze({
+    ...(app ? { app: Object.freeze({ id: app.id, basePath: app.basePath, staticDir: app.basePath === '/' ? `/${app.id}` : app.basePath }) } : {}),
     publicOrigin,
     secureCookies: origin.protocol === 'https:' || LOOPBACK_HOSTS.has(origin.hostname),
     oidc: Object.freeze({
       issuer, clientId, clientSecret, tokenAuthMethod, clientPrivateKey, scope,
-      redirectUri: new URL(redirectPath, publicOrigin).href,
-      postLogoutRedirectUri: new URL(logoutPath, publicOrigin).href,
+      redirectUri: new URL(base + redirectPath, publicOrigin).href,
+      postLogoutRedirectUri: new URL(base + logoutPath, publicOrigin).href,
       par, dpop,
     }),
     cookiePrefix,
@@ -268,8 +307,14 @@ function parseKeys(raw: string | undefined, bad: Bad): Buffer[] | undefined {
   return parts.map((k) => Buffer.from(k, 'hex'));
 }
 
-export function parseApiRoutes(raw: string | undefined, bad: Bad): ApiRoute[] | undefined {
+/**
+ * With a base path (contract §8) the prefixes are relative to it: `/api/orders` of the app at `/shop`
+ * is stored as `/shop/api/orders`, so route matching works on the request's own path unchanged.
+ */
+export function parseApiRoutes(raw: string | undefined, bad: Bad, basePath = '/'): ApiRoute[] | undefined {
+  const name = 'API_ROUTES';
   if (raw === undefined) return undefined;
+  const base = basePath === '/' ? '' : basePath;
   const routes: ApiRoute[] = [];
   for (const [index, entry] of raw.split(',').map((e) => e.trim()).filter(Boolean).entries()) {
     const eq = entry.indexOf('=');
@@ -277,17 +322,17 @@ export function parseApiRoutes(raw: string | undefined, bad: Bad): ApiRoute[] | 
     const prefix = eq > 0 ? entry.slice(0, eq).trim() : '';
     const target = eq > 0 ? entry.slice(eq + 1).trim() : '';
     if (!/^\/api(\/[A-Za-z0-9._~-]+)*$/.test(prefix) || prefix.split('/').some((s) => s === '.' || s === '..')) {
-      return bad('API_ROUTES', `has ${where}: the prefix must be /api or a path under /api without a trailing slash`);
+      return bad(name, `has ${where}: the prefix must be /api or a path under /api without a trailing slash`);
     }
     let url: URL;
-    try { url = new URL(target); } catch { return bad('API_ROUTES', `has ${where}: the upstream is not an absolute URL`); }
+    try { url = new URL(target); } catch { return bad(name, `has ${where}: the upstream is not an absolute URL`); }
     if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
-      return bad('API_ROUTES', `has ${where}: the upstream must be an http(s) URL without query, fragment or credentials`);
+      return bad(name, `has ${where}: the upstream must be an http(s) URL without query, fragment or credentials`);
     }
-    if (routes.some((r) => r.prefix === prefix)) return bad('API_ROUTES', `lists the prefix ${prefix} twice`);
-    routes.push({ prefix, upstream: url.href.replace(/\/+$/, '') });
+    if (routes.some((r) => r.prefix === base + prefix)) return bad(name, `lists the prefix ${prefix} twice`);
+    routes.push({ prefix: base + prefix, upstream: url.href.replace(/\/+$/, '') });
   }
-  if (routes.length === 0) return bad('API_ROUTES', 'lists no route');
+  if (routes.length === 0) return bad(name, 'lists no route');
   return routes.sort((a, b) => b.prefix.length - a.prefix.length).map((r) => Object.freeze(r));
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AGENT_PATH, isApiPath, isOwnMethodsPath, RESERVED_SOURCE_PATTERN } from './reserved-paths.mjs';
+import { AGENT_PATH, API_PATH, isApiPath, isOwnMethodsPath, PROBE_PATHS, RESERVED_SOURCE_PATTERN } from './reserved-paths.mjs';
 
 const reserved = new RegExp(`^(?:${RESERVED_SOURCE_PATTERN})`);
 const isReserved = (path: string) => reserved.test(path.slice(1));
@@ -22,12 +22,14 @@ describe('reserved paths', () => {
     expect(['/oauth-agentx', '/index.html'].map(isOwnMethodsPath)).toEqual([false, false]);
   });
 
-  // proxy.ts sees every path but the agent's (API requests, and X-Request-Id for static files and probes).
-  it('proxy.ts\'s matcher (a literal, as Next requires) leaves out exactly AGENT_PATH', () => {
+  // proxy.ts sees the proxy's paths (its own and each app's under a base path, contract §8), an app's
+  // agent under its base path, and the probes (X-Request-Id); never static files or page loads (their
+  // CPU under `next start`), nor the root agent, whose route handlers set X-Request-Id themselves.
+  it('proxy.ts\'s matcher (a literal, as Next requires) is API_PATH, an app\'s base-path proxy and agent, and PROBE_PATHS', () => {
     const source = readFileSync(new URL('../proxy.ts', import.meta.url), 'utf8');
     const matcher = /export const config = \{ matcher: \[([^\]]*)\] \}/.exec(source)?.[1];
-    const agent = AGENT_PATH.slice(1);
-    expect(matcher).toBe(`'/((?!${agent}/|${agent}$).*)'`);
+    const expected = [`${API_PATH}/:path*`, `/:base+${API_PATH}/:path*`, `/:base+${AGENT_PATH}/:path*`, ...PROBE_PATHS];
+    expect(matcher).toBe(expected.map((m) => `'${m}'`).join(', '));
   });
 
   it('next.config.js takes its reserved paths from this module, not a copy', () => {

@@ -21,9 +21,12 @@ export function validateAtStartup(checks: StartupChecks = {}): Config {
   if (checks.transport) transport = checks.transport;
   try {
     const config = getConfig();
-    const hsts = checks.hstsInBuild === undefined ? undefined
-      : checkBuildStrictTransportSecurity(config.publicOrigin, checks.hstsInBuild, transport);
-    if (hsts) throw new ConfigError([hsts]);
+    // With APPS (contract §8) every app's origin must fit the build.
+    const hsts = checks.hstsInBuild === undefined ? []
+      : [...new Set((config.apps ?? [config]).map((c) => c.publicOrigin))]
+        .map((origin) => checkBuildStrictTransportSecurity(origin, checks.hstsInBuild!, transport))
+        .filter((p): p is string => p !== undefined);
+    if (hsts.length > 0) throw new ConfigError(hsts);
     setLogLevel(config.logLevel);
     // Connect now (in the background): /readyz reports it, and an outage is logged at start-up.
     getSessionStore(config);

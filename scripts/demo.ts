@@ -1,7 +1,10 @@
 // `npm run demo`: the whole product on the bundled local stack, with no configuration and no internet.
 // Starts the local identity server and sample API, then the BFF (Node server entry) with a development
 // configuration generated on the fly. Any variable of docs/contract.md §4 in the environment wins.
+// `npm run demo -- --apps` (or `npm run demo:apps`): two SPAs on the one deployment, /shop and /admin,
+// each with its own client at the local identity server (contract §8, README "Several SPAs").
 import { execSync } from 'node:child_process';
+import { APP_CLIENTS } from '../e2e/servers/identity-config';
 import { startLocalStack } from '../e2e/servers/start-local-stack';
 import { randomCookieKey, startBff, type RunningBff } from '../e2e/harness/start-bff';
 
@@ -13,6 +16,7 @@ const CONTRACT_VARS = [
 ];
 
 const env = process.env;
+const severalApps = process.argv.includes('--apps');
 const port = Number(env.PORT ?? 3000);
 const idpPort = Number(env.IDP_PORT ?? 4000);
 const apiPort = Number(env.API_PORT ?? 4001);
@@ -25,6 +29,16 @@ const stack = await startLocalStack({ idpPort, apiPort, bffOrigins: [origin] });
 const cookieKeys = env.COOKIE_KEYS ?? randomCookieKey();
 const overrides: Record<string, string> = { LOG_LEVEL: 'info', PUBLIC_ORIGIN: origin };
 for (const name of CONTRACT_VARS) if (env[name] !== undefined) overrides[name] = env[name]!;
+if (severalApps) {
+  overrides.APPS = APP_CLIENTS.map((a) => a.id).join(',');
+  for (const app of APP_CLIENTS) {
+    const prefix = `APP_${app.id.toUpperCase()}_`;
+    overrides[`${prefix}BASE_PATH`] = app.basePath;
+    overrides[`${prefix}OIDC_CLIENT_ID`] = app.clientId;
+    overrides[`${prefix}OIDC_CLIENT_SECRET`] = app.secret;
+  }
+}
+for (const [name, value] of Object.entries(env)) if (name.startsWith('APP_') && value !== undefined) overrides[name] = value;
 
 let bff: RunningBff;
 try {
@@ -47,9 +61,10 @@ try {
 process.stdout.write(`
   next-token-handler demo is running
 
-    App:              ${origin}/
-    Identity server:  ${stack.issuer}/.well-known/openid-configuration
-    Sample API:       ${stack.apiUrl} (through the BFF at ${origin}/api/...)
+${severalApps ? APP_CLIENTS.map((a) => `    App ${a.id.padEnd(14)}${origin}${a.basePath}/ (client ${a.clientId})
+`).join('') : `    App:              ${origin}/
+`}    Identity server:  ${stack.issuer}/.well-known/openid-configuration
+    Sample API:       ${stack.apiUrl} (through the BFF at ${severalApps ? APP_CLIENTS.map((a) => `${origin}${a.basePath}/api/...`).join(' and ') : `${origin}/api/...`})
 
     Sign in with any username and the password "Password1".
     COOKIE_KEYS was ${env.COOKIE_KEYS ? 'taken from the environment' : 'generated for this run (dev-only, never reuse it)'}.

@@ -28,27 +28,27 @@ export class ApiProxy implements ExchangeOwner {
     this.websockets = new WebSocketProxy(config);
   }
 
-  /** Serves one /api/* request: refused with the contract's JSON, or streamed to its upstream. */
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  /** Serves one /api/* request (of `config`'s app, with APPS): refused with the contract's JSON, or streamed to its upstream. */
+  handle(req: IncomingMessage, res: ServerResponse, config: Config = this.config): void {
     let plan: ForwardPlan;
     try {
-      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress }, this.config);
-      checkBodyFraming(req, this.config.maxBodyBytes);
+      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress }, config);
+      checkBodyFraming(req, config.maxBodyBytes);
     } catch (err) {
       this.reply(req, res, err);
       return;
     }
-    if (!plan.needsRefresh) { this.forward(req, res, plan, NO_COOKIES); return; }
+    if (!plan.needsRefresh) { this.forward(req, res, plan, NO_COOKIES, config); return; }
     // The body is not read while the refresh runs: nothing consumes the request stream until it is sent.
-    refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), this.config).then(
-      (refreshed: RefreshedPlan) => this.forward(req, res, refreshed.plan, refreshed.setCookies),
+    refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), config).then(
+      (refreshed: RefreshedPlan) => this.forward(req, res, refreshed.plan, refreshed.setCookies, config),
       (err: unknown) => this.reply(req, res, err),
     );
   }
 
   /** WebSocket handshakes on /api/*. */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.websockets.upgrade(req, socket, head);
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, config: Config = this.config): void {
+    this.websockets.upgrade(req, socket, head, config);
   }
 
   /** SIGTERM: open WebSockets are closed; in-flight HTTP exchanges keep their upstream sockets until done. */
@@ -76,12 +76,12 @@ export class ApiProxy implements ExchangeOwner {
     });
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, plan: ForwardPlan, setCookies: string[]): void {
+  private forward(req: IncomingMessage, res: ServerResponse, plan: ForwardPlan, setCookies: string[], config: Config): void {
     // The browser left while a refresh ran: nothing to forward (its cookies come with its next request).
     if (res.destroyed) return;
     const length = req.headers['content-length'];
     const hasBody = length === undefined ? req.headers['transfer-encoding'] !== undefined : Number(length) > 0;
-    const ex = new HttpExchange(this, req, res, plan, setCookies, hasBody, mayRetryAfterRefresh(req.method ?? 'GET', hasBody, setCookies.length > 0));
+    const ex = new HttpExchange(this, config, req, res, plan, setCookies, hasBody, mayRetryAfterRefresh(req.method ?? 'GET', hasBody, setCookies.length > 0));
     if (isLogged('debug')) ex.startedAt = performance.now(); // no clock read or log fields when unlogged
     ex.start();
   }

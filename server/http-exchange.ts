@@ -16,7 +16,6 @@ import { isHeadersTimeout, type UpstreamCall, type UpstreamHandler, type Upstrea
 
 /** What an exchange needs from the transport that started it. */
 export interface ExchangeOwner {
-  readonly config: Config;
   readonly pools: UpstreamPools;
   /** Answers the browser with the contract's JSON error for `err` (and the refreshed cookies). */
   reply(req: IncomingMessage, res: ServerResponse, err: unknown, setCookies: string[]): void;
@@ -43,6 +42,8 @@ export class HttpExchange implements UpstreamHandler {
 
   constructor(
     private readonly owner: ExchangeOwner,
+    /** The app's configuration (contract §8; the one configuration without APPS). */
+    readonly config: Config,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     public plan: ForwardPlan,
@@ -52,7 +53,7 @@ export class HttpExchange implements UpstreamHandler {
     /** A 401 invalid_token may be answered by one refresh and one retry (GET/HEAD without a body). */
     private retryable: boolean,
   ) {
-    if (hasBody) this.body = new RequestBody(req, owner.config.maxBodyBytes);
+    if (hasBody) this.body = new RequestBody(req, config.maxBodyBytes);
     this.nonceRetryable = !hasBody;
   }
 
@@ -70,7 +71,7 @@ export class HttpExchange implements UpstreamHandler {
     if (headers.expect !== undefined) delete headers.expect;
     const url = this.plan.upstreamUrl;
     startUpstreamCall(this.res, headers, this.req.method ?? 'GET'); // [observability] client span + traceparent upstream
-    this.owner.pools.dispatch(url.origin, { method: this.req.method ?? 'GET', path: url.pathname + url.search, headers, body: this.body }, this);
+    this.owner.pools.dispatch(url.origin, { method: this.req.method ?? 'GET', path: url.pathname + url.search, headers, body: this.body, headersTimeoutMs: this.config.upstreamTimeoutMs }, this);
   }
 
   onRequestStart(call: UpstreamCall): void {
@@ -143,7 +144,7 @@ export class HttpExchange implements UpstreamHandler {
   private writeHead(status: number, headers: Record<string, string | string[] | undefined>, statusMessage: string | undefined): void {
     if (this.res.headersSent || this.res.destroyed) { this.fail(new BrowserClosedError()); return; }
     const { route, upstreamUrl } = this.plan;
-    const out = toBrowserHeaders(Object.entries(headers), { route, upstreamUrl, publicOrigin: this.owner.config.publicOrigin }, this.setCookies);
+    const out = toBrowserHeaders(Object.entries(headers), { route, upstreamUrl, publicOrigin: this.config.publicOrigin }, this.setCookies);
     this.upstreamStatus = status;
     this.res.writeHead(status, statusMessage || undefined, out);
   }
@@ -152,7 +153,7 @@ export class HttpExchange implements UpstreamHandler {
   private async retryAfterRefresh(call: UpstreamCall, status: number, headers: Record<string, string | string[] | undefined>, statusMessage: string | undefined): Promise<void> {
     let again;
     try {
-      again = await refreshAfterRejection(this.plan, new NodeRequestHeaders({ cookie: this.req.headers.cookie }), this.owner.config);
+      again = await refreshAfterRejection(this.plan, new NodeRequestHeaders({ cookie: this.req.headers.cookie }), this.config);
     } catch (err) {
       if (call === this.call) this.fail(err instanceof Error ? err : new Error(String(err)));
       return;

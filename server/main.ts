@@ -2,7 +2,7 @@
 // /api/* and its WebSocket upgrades are served first by the OAuth Proxy's Node transport
 // (server/api-proxy.ts, README "Two transports"); everything else goes to Next.
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import next from 'next';
@@ -13,6 +13,7 @@ import { runInRequestContext } from '@next-token-handler/lib/observability/reque
 import { startObservability, stopObservability } from '@next-token-handler/lib/observability/start-observability';
 import { securityHeadersFor } from '@next-token-handler/lib/security/security-headers';
 import { ApiProxy, isApiPath } from './api-proxy';
+import { selectAppApi, selectAppArea, staticTargetFor } from './select-app-api';
 import { isUnsupportedMethodOnStatic, refuseMethodOnStatic } from './refuse-method-on-static';
 import { isForeignRequestTarget, refuseRequestTarget } from './refuse-foreign-target';
 import { answerClientError, refuseConnect } from './refuse-unforwarded-method';
@@ -52,17 +53,36 @@ const server = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
   for (const [name, value] of securityHeaders) res.setHeader(name, value);
   const requestId = assignRequestId(req, res); // [observability] X-Request-Id on every response, forwarded upstream
   if (isForeignRequestTarget(req.url)) refuseRequestTarget(req, res);
+  else if (config.apps) routeApp(req, res, requestId);
   else if (routeToApi(req)) runInRequestContext(observeProxyRequest(req, res, config.apiRoutes, requestId), () => apiProxy.handle(req, res)); // [observability]
   else if (isUnsupportedMethodOnStatic(req.method, req.url)) refuseMethodOnStatic(req, res);
   else void handle(req, res);
 });
 server.on('upgrade', (req, socket, head) => {
   if (isForeignRequestTarget(req.url)) socket.destroy();
-  else if (routeToApi(req)) apiProxy.upgrade(req, socket, head);
+  else if (config.apps) {
+    const app = selectAppApi(config, req);
+    if (app) apiProxy.upgrade(req, socket, head, app); else if (!nextUpgrades.emit('upgrade', req, socket, head)) socket.destroy();
+  } else if (routeToApi(req)) apiProxy.upgrade(req, socket, head);
   else if (!nextUpgrades.emit('upgrade', req, socket, head)) socket.destroy();
 });
 server.on('connect', (_req, socket) => refuseConnect(socket));
 server.on('clientError', answerClientError);
+
+// With APPS (contract §8): an app's /api/* takes the fast path with its own configuration; its agent
+// goes to Next, where proxy.ts routes it (lib/apps/route-app-request.ts); its static files are
+// rewritten to its directory under public/ (index.html for its client routes) and served by Next.
+function routeApp(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+  const selected = selectAppArea(config, req);
+  if (selected?.area === 'api') {
+    const app = selected.app;
+    runInRequestContext(observeProxyRequest(req, res, app.apiRoutes, requestId), () => apiProxy.handle(req, res, app)); // [observability]
+    return;
+  }
+  if (selected?.area !== 'agent' && isUnsupportedMethodOnStatic(req.method, req.url)) { refuseMethodOnStatic(req, res); return; }
+  if (selected?.area === 'static') req.url = staticTargetFor(selected.app, req.url ?? '/');
+  void handle(req, res);
+}
 
 server.listen(config.port, () => log('info', 'server_started', { port: config.port, transport: 'node' }));
 

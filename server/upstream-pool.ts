@@ -16,6 +16,8 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   /** The request body as chunks (server/request-body.ts), or none. */
   body?: AsyncIterable<Buffer> | null;
+  /** The app's UPSTREAM_TIMEOUT_MS (contract §8: it may differ per app); the pool's when absent. */
+  headersTimeoutMs?: number;
 }
 
 // An idle pooled socket is dropped after 4 s, before the 5 s keep-alive timeout of Node upstreams:
@@ -33,7 +35,8 @@ export class UpstreamPools {
   dispatch(origin: string, request: UpstreamRequest, handler: UpstreamHandler): void {
     // undici reads an async iterable body chunk by chunk (its types list only streams and buffers).
     const body = (request.body ?? null) as Dispatcher.DispatchOptions['body'];
-    this.poolFor(origin).dispatch({ path: request.path, method: request.method, headers: request.headers, body }, handler);
+    const headersTimeout = request.headersTimeoutMs ?? this.headersTimeoutMs;
+    this.poolFor(origin).dispatch({ path: request.path, method: request.method, headers: request.headers, body, headersTimeout }, handler);
   }
 
   private poolFor(origin: string): Pool {

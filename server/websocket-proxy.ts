@@ -25,19 +25,19 @@ export class WebSocketProxy {
   constructor(private readonly config: Config) {}
 
   /** Only from PUBLIC_ORIGIN with a valid session (RFC 6455 §10.2). */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, config: Config = this.config): void {
     let plan: ForwardPlan;
     try {
       // Browsers send Origin on every handshake and no CSRF header can be added: Origin is the check.
-      if (req.headers.origin !== this.config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
-      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, this.config);
+      if (req.headers.origin !== config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
+      plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, config);
     } catch (err) {
       this.refuse(req, socket, err);
       return;
     }
-    if (!plan.needsRefresh) { this.relay(req, socket, head, { plan, setCookies: [] }); return; }
-    refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), this.config).then(
-      (refreshed) => this.relay(req, socket, head, refreshed),
+    if (!plan.needsRefresh) { this.relay(req, socket, head, { plan, setCookies: [] }, config); return; }
+    refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), config).then(
+      (refreshed) => this.relay(req, socket, head, refreshed, config),
       (err: unknown) => this.refuse(req, socket, err),
     );
   }
@@ -52,7 +52,7 @@ export class WebSocketProxy {
     void writeSocketResponse(socket, withProxyResponseHeaders(response));
   }
 
-  private relay(req: IncomingMessage, socket: Duplex, head: Buffer, { plan, setCookies }: RefreshedPlan): void {
+  private relay(req: IncomingMessage, socket: Duplex, head: Buffer, { plan, setCookies }: RefreshedPlan, config: Config): void {
     if (socket.destroyed) return;
     const url = plan.upstreamUrl;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -62,7 +62,7 @@ export class WebSocketProxy {
     // Contract §7: a revoked session's WebSockets are closed (lib/revocation/open-sockets.ts).
     const unregister = registerOpenSocket(socket, plan.session);
     // UPSTREAM_TIMEOUT_MS bounds the wait for the upstream's handshake response, as for any request.
-    const timer = setTimeout(() => fail(new UpstreamTimeoutError()), this.config.upstreamTimeoutMs);
+    const timer = setTimeout(() => fail(new UpstreamTimeoutError()), config.upstreamTimeoutMs);
     const fail = (err: Error) => {
       clearTimeout(timer);
       if (answered) { socket.destroy(); upstream.destroy(); return; }
@@ -76,7 +76,7 @@ export class WebSocketProxy {
         socket.destroy();
       }
     };
-    const headersFor = (r: IncomingMessage) => toBrowserHeaders(Object.entries(r.headers), { route: plan.route, upstreamUrl: url, publicOrigin: this.config.publicOrigin }, setCookies);
+    const headersFor = (r: IncomingMessage) => toBrowserHeaders(Object.entries(r.headers), { route: plan.route, upstreamUrl: url, publicOrigin: config.publicOrigin }, setCookies);
 
     socket.once('close', () => { clearTimeout(timer); this.open.delete(socket); unregister(); upstream.destroy(); });
     socket.on('error', () => upstream.destroy());

@@ -8,11 +8,15 @@ const { sessionStoreState } = await import(/* webpackIgnore: true */ /* turbopac
 export const dynamic = 'force-dynamic';
 
 export async function GET(): Promise<Response> {
+  // With APPS (contract §8): ready when every app's identity server is.
   const config = getConfig();
-  const [ready, store] = await Promise.all([
-    checkIdentityServerReady({ issuer: config.oidc.issuer, par: config.oidc.par }),
+  const checks = new Map<string, { issuer: string; par: typeof config.oidc.par }>();
+  for (const c of (config.apps ?? [config]) as (typeof config)[]) checks.set(`${c.oidc.issuer} ${c.oidc.par}`, { issuer: c.oidc.issuer, par: c.oidc.par });
+  const [results, store] = await Promise.all([
+    Promise.all([...checks.values()].map((check) => checkIdentityServerReady(check))),
     sessionStoreState(config),
   ]);
+  const ready = results.every(Boolean);
   return Response.json(
     { status: ready ? 'ready' : 'not_ready', store },
     { status: ready ? 200 : 503, headers: { 'cache-control': 'no-store' } },

@@ -10,6 +10,14 @@ export const DEMO_CLIENT_ID = 'demo-bff';
 // it, or this identity server, anywhere but on a developer machine or in tests.
 export const DEMO_CLIENT_SECRET = 'demo-bff-secret';
 export const DEMO_PASSWORD = 'Password1';
+/**
+ * Clients of the several-SPAs demo and tests (contract §8): one per path-based app, redirect URIs
+ * `<BFF origin>/<id>/`. DEV-ONLY secrets, public on purpose like demo-bff's.
+ */
+export const APP_CLIENTS = [
+  { id: 'shop', clientId: 'shop-bff', secret: 'shop-bff-secret', basePath: '/shop' },
+  { id: 'admin', clientId: 'admin-bff', secret: 'admin-bff-secret', basePath: '/admin' },
+] as const;
 export const SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 export const ACCESS_TOKEN_ALG = 'ES256';
 export const ID_TOKEN_ALG = 'RS256';
@@ -112,9 +120,15 @@ export function buildProviderConfiguration(o: ProviderConfigOptions, privateJwks
     jwt: { sign: { alg: ACCESS_TOKEN_ALG } },
   };
 
+  // Same grants and authentication as demo-bff; redirect URIs under the app's base path.
+  const appClients = o.clientAuthMethod === 'private_key_jwt' ? [] : APP_CLIENTS.map((app) => {
+    const uris = o.bffOrigins.map((origin) => `${new URL(origin).origin}${app.basePath}/`);
+    return { ...client, client_id: app.clientId, client_secret: app.secret, redirect_uris: uris, post_logout_redirect_uris: uris };
+  });
+
   return {
     adapter: createMemoryAdapterFactory(CLOCK_TOLERANCE_SECONDS),
-    clients: [client],
+    clients: [client, ...appClients],
     jwks: privateJwks,
     cookies: { keys: [randomBytes(32).toString('base64url'), randomBytes(32).toString('base64url')] },
     clockTolerance: CLOCK_TOLERANCE_SECONDS,

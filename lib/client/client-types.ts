@@ -6,11 +6,17 @@ export interface LocationLike { readonly href: string; readonly origin: string; 
 export interface HistoryLike { readonly state: unknown; replaceState(data: unknown, unused: string, url?: string): void }
 
 export interface TokenHandlerClientOptions {
-  /** Where the OAuth Agent is mounted on this origin; default `/oauth-agent`. */
+  /**
+   * The app's base path with several SPAs on one deployment (`APP_<ID>_BASE_PATH`, e.g. `/shop`); default
+   * `/`. Moves the agent to `<basePath>/oauth-agent`, resolves relative `th.fetch('api/x')` URLs under it,
+   * makes `<basePath>/` the post-logout page and keeps cross-tab messages within the app.
+   */
+  basePath?: string;
+  /** Where the OAuth Agent is mounted on this origin; default `<basePath>/oauth-agent`. */
   agentPath?: string;
   /** `COOKIE_PREFIX` of the token handler; names the CSRF header `x-{prefix}-csrf`. Default `th`. */
   cookiePrefix?: string;
-  /** Where logout goes when the identity server has no end-session endpoint; default `/`. */
+  /** Where logout goes when the identity server has no end-session endpoint; default `<basePath>/`. */
   postLogoutUrl?: string;
   /** Injection points (tests, non-window hosts); default to the browser's globals. */
   fetch?: typeof fetch;

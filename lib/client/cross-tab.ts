@@ -51,14 +51,17 @@ export class CrossTab {
   private readonly listeners = new Set<(m: CrossTabMessage) => void>();
   /** Fallback lock: set while another tab announced a refresh it has not finished. */
   private foreignRefresh: { promise: Promise<boolean>; settle: (ok: boolean) => void } | null = null;
+  private readonly name: string;
 
-  constructor(private readonly env: CrossTabEnv) {
-    this.channel = env.createChannel ? env.createChannel(NAME) : null;
+  /** `scope` separates apps on one origin (contract §8): a logout in /admin is no event for /shop's tabs. */
+  constructor(private readonly env: CrossTabEnv, scope = '') {
+    this.name = scope ? `${NAME}:${scope}` : NAME;
+    this.channel = env.createChannel ? env.createChannel(this.name) : null;
     if (this.channel) {
       this.channel.addEventListener('message', (event) => this.receive(event.data));
     } else if (env.storage && env.addStorageListener) {
       env.addStorageListener((event) => {
-        if (event.key !== `${NAME}.message` || !event.newValue) return;
+        if (event.key !== `${this.name}.message` || !event.newValue) return;
         try { this.receive(JSON.parse(event.newValue)); } catch { /* not ours */ }
       });
     }
@@ -76,8 +79,8 @@ export class CrossTab {
     } else if (this.env.storage) {
       // A storage event fires in the other tabs only; remove at once so nothing lingers in storage.
       try {
-        this.env.storage.setItem(`${NAME}.message`, JSON.stringify({ ...message, n: Math.random() }));
-        this.env.storage.removeItem(`${NAME}.message`);
+        this.env.storage.setItem(`${this.name}.message`, JSON.stringify({ ...message, n: Math.random() }));
+        this.env.storage.removeItem(`${this.name}.message`);
       } catch { /* storage disabled: tabs simply do not coordinate */ }
     }
   }
@@ -89,7 +92,7 @@ export class CrossTab {
    */
   async withRefreshLock(stillNeeded: () => boolean, refresh: () => Promise<void>): Promise<void> {
     if (this.env.locks) {
-      return this.env.locks.request(`${NAME}.refresh`, async () => {
+      return this.env.locks.request(`${this.name}.refresh`, async () => {
         if (stillNeeded()) await refresh();
       });
     }

@@ -13,9 +13,9 @@ export const csrfHeaderName = (cookiePrefix: string) => `x-${cookiePrefix.toLowe
  * Builds the Request for `fetch(input, init)`, resolving relative URLs against the page's origin,
  * and refuses any absolute URL on another origin before anything is sent.
  */
-export function toSameOriginRequest(input: RequestInfo | URL, init: RequestInit | undefined, origin: string): Request {
+export function toSameOriginRequest(input: RequestInfo | URL, init: RequestInit | undefined, origin: string, basePath = '/'): Request {
   const raw = input instanceof Request ? input.url : input instanceof URL ? input.href : String(input);
-  const url = new URL(raw, `${origin}/`);
+  const url = new URL(raw, `${origin}${basePath}`);
   if (url.origin !== origin) {
     throw new TokenHandlerError('cross_origin_request', 0, 'th.fetch only calls the application\'s own origin; use the platform fetch for other origins');
   }

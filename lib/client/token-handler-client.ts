@@ -25,6 +25,8 @@ export class TokenHandlerClient {
   private readonly location: LocationLike;
   private readonly history: HistoryLike | undefined;
   private readonly postLogoutUrl: string;
+  /** `/` or `/shop/`: relative th.fetch URLs resolve under it. */
+  private readonly basePath: string;
   private csrf: string | null = null;
   private state: 'unknown' | 'signed-in' | 'signed-out' = 'unknown';
   /** Counts completed refreshes (here or in another tab): a 401 to a request sent before one is just retried. */
@@ -38,10 +40,12 @@ export class TokenHandlerClient {
     this.location = options.location ?? g.location;
     this.history = options.history ?? g.history;
     this.doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.agentBase = new URL(`${(options.agentPath ?? '/oauth-agent').replace(/\/+$/, '')}/`, this.location.origin);
+    const base = (options.basePath ?? '/').replace(/\/+$/, '');
+    this.basePath = `${base}/`;
+    this.agentBase = new URL(`${(options.agentPath ?? `${base}/oauth-agent`).replace(/\/+$/, '')}/`, this.location.origin);
     this.csrfHeader = csrfHeaderName(options.cookiePrefix ?? 'th');
-    this.postLogoutUrl = options.postLogoutUrl ?? '/';
-    this.crossTab = new CrossTab(options.crossTab ?? browserCrossTabEnv());
+    this.postLogoutUrl = options.postLogoutUrl ?? this.basePath;
+    this.crossTab = new CrossTab(options.crossTab ?? browserCrossTabEnv(), base);
     this.crossTab.onMessage((m) => this.onOtherTab(m));
   }
 
@@ -143,7 +147,7 @@ export class TokenHandlerClient {
    * `cross_origin_request` for other origins.
    */
   async fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-    const request = toSameOriginRequest(input, init, this.location.origin);
+    const request = toSameOriginRequest(input, init, this.location.origin, this.basePath);
     const retry = request.clone(); // the body can be read once: keep a copy for the single retry
     const generation = this.generation;
     const response = await this.send(request);

@@ -38,15 +38,17 @@ export class CookieJar {
 export interface SetCookieOptions {
   secure: boolean;
   maxAgeSeconds: number;
+  /** Default `/`; an app under a base path (contract §8) scopes its cookies to it. */
+  path?: string;
 }
 
 // RFC 6265bis §4.1: HttpOnly keeps tokens from JavaScript; SameSite=Strict keeps the cookie off
 // cross-site requests; Path=/ and no Domain are what the __Host- prefix requires (§4.1.3.2).
-export function serializeCookie(name: string, value: string, { secure, maxAgeSeconds }: SetCookieOptions): string {
+export function serializeCookie(name: string, value: string, { secure, maxAgeSeconds, path = '/' }: SetCookieOptions): string {
   const maxAge = Math.max(0, Math.floor(maxAgeSeconds));
-  return `${name}=${value}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+  return `${name}=${value}; Path=${path}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
-export function serializeCookieRemoval(name: string, secure: boolean): string {
-  return `${name}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+export function serializeCookieRemoval(name: string, secure: boolean, path = '/'): string {
+  return `${name}=; Path=${path}; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }

@@ -72,13 +72,26 @@ export function principalOf(rec: Readonly<Record>): SessionPrincipal & { created
   return out;
 }
 
-/** `__Host-` needs Secure and Path=/ (RFC 6265bis §4.1.3.2); used whenever Secure is. */
-export function cookieBaseName(config: Pick<Config, 'cookiePrefix' | 'secureCookies'>, kind: string): string {
-  return `${config.secureCookies ? '__Host-' : ''}${config.cookiePrefix}-${kind}`;
+/**
+ * `__Host-` needs Secure and Path=/ (RFC 6265bis §4.1.3.2); used whenever Secure is. An app under a
+ * base path (contract §8) cannot have `__Host-`, and gets `__Secure-` (§4.1.3.1) instead.
+ */
+export function cookieBaseName(config: Pick<Config, 'cookiePrefix' | 'secureCookies' | 'app'>, kind: string): string {
+  const secure = config.secureCookies ? (cookiePath(config) === '/' ? '__Host-' : '__Secure-') : '';
+  return `${secure}${config.cookiePrefix}-${kind}`;
 }
 
-export function createCodec(config: Pick<Config, 'cookieKeys' | 'publicOrigin' | 'cookiePrefix'>): CookieCodec {
-  return new CookieCodec(config.cookieKeys, `${config.publicOrigin} ${config.cookiePrefix}`);
+/** The Path attribute of every cookie of the app: its base path (`/` without APPS). */
+export const cookiePath = (config: Pick<Config, 'app'>): string => config.app?.basePath ?? '/';
+
+/**
+ * Contract §8: with APPS the app id (and base path) is part of the associated data, so a cookie sealed
+ * for one app never opens in another, even with the same COOKIE_KEYS and copied under its names.
+ * Without APPS the value is exactly as before, so existing sessions stay valid.
+ */
+export function createCodec(config: Pick<Config, 'cookieKeys' | 'publicOrigin' | 'cookiePrefix' | 'app'>): CookieCodec {
+  const app = config.app ? ` app=${config.app.id} ${config.app.basePath}` : '';
+  return new CookieCodec(config.cookieKeys, `${config.publicOrigin} ${config.cookiePrefix}${app}`);
 }
 
 export interface SessionCookiesOptions {
@@ -187,10 +200,10 @@ export class SessionCookies {
     const secure = this.config.secureCookies;
     const put = (kind: SessionCookieKind, v: string | undefined, x?: number, i?: number, who: Partial<Record> = {}): string[] => {
       if (v === undefined || v === '') {
-        return readChunked(jar, this.names[kind]) === undefined ? [] : clearChunked(jar, this.names[kind], secure);
+        return readChunked(jar, this.names[kind]) === undefined ? [] : clearChunked(jar, this.names[kind], secure, cookiePath(this.config));
       }
       const sealed = this.codec.seal(kind, JSON.stringify({ s: session.sid, v, x, i, ...who } satisfies Record), session.expiresAt);
-      return writeChunked(jar, this.names[kind], sealed, secure, maxAge);
+      return writeChunked(jar, this.names[kind], sealed, secure, maxAge, cookiePath(this.config));
     };
     return [
       ...put('at', session.accessToken, session.accessTokenExpiresAt, session.accessTokenIssuedAt),
@@ -207,6 +220,6 @@ export class SessionCookies {
   clear(jar: CookieJar): string[] {
     return SESSION_COOKIE_KINDS.flatMap((k) => (k === 'dpop' && readChunked(jar, this.names[k]) === undefined
       ? [] // only DPoP sessions have one: the others' removal lines stay as they were
-      : clearChunked(jar, this.names[k], this.config.secureCookies)));
+      : clearChunked(jar, this.names[k], this.config.secureCookies, cookiePath(this.config))));
   }
 }

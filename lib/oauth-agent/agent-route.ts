@@ -2,7 +2,8 @@
 // exported (so a wrong one gets the contract's 405 JSON, not Next's empty 405), every guard runs
 // inside the route itself (nothing relies on proxy.ts, Next.js CVE-2025-29927), and every error
 // leaves through toErrorResponse() with Cache-Control: no-store.
-import { getConfig, type Config } from '../config';
+import type { Config } from '../config';
+import { configForRequest } from '../apps/select-app';
 import { CookieJar } from '../cookies/cookie-jar';
 import { SessionCookies, type Session } from '../cookies/session-cookies';
 import { badRequest, ThError, toErrorResponse, unauthorized } from '../errors';
@@ -109,9 +110,10 @@ export function requireSession(jar: CookieJar, cookies: SessionCookies): Session
 export const setCookieHeaders = (lines: string[]): Array<[string, string]> => lines.map((l) => ['set-cookie', l]);
 
 async function runGuarded(request: Request, handler: AgentHandler, policy: GuardPolicy): Promise<Response> {
-  const config = getConfig();
   const path = new URL(request.url).pathname;
   try {
+    // Contract §8: the app is chosen by Host and path (without APPS: the one configuration).
+    const config = configForRequest(request);
     if (policy.serverToServer) {
       const response = await handler({ request, config, jar: new CookieJar(null), cookies: new SessionCookies(config), body: undefined });
       response.headers.set('cache-control', 'no-store');

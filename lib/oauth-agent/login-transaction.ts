@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config';
 import type { CookieCodec } from '../cookies/codec';
 import { CookieJar, serializeCookie, serializeCookieRemoval } from '../cookies/cookie-jar';
-import { cookieBaseName, nowSeconds } from '../cookies/session-cookies';
+import { cookieBaseName, cookiePath, nowSeconds } from '../cookies/session-cookies';
 import type { LoginTransaction } from '../oidc/authorization-request';
 
 /** Contract §2: the transaction expires after 10 minutes. */
@@ -13,14 +13,14 @@ export const LOGIN_TRANSACTION_SECONDS = 600;
 const PURPOSE = 'login';
 
 /** `{p}-login-<tag>`, tag = 16 base64url chars of SHA-256(state): the cookie name never reveals the state. */
-export function loginCookieName(config: Pick<Config, 'cookiePrefix' | 'secureCookies'>, state: string): string {
+export function loginCookieName(config: Pick<Config, 'cookiePrefix' | 'secureCookies' | 'app'>, state: string): string {
   const tag = createHash('sha256').update(state, 'utf8').digest('base64url').slice(0, 16);
   return cookieBaseName(config, `login-${tag}`);
 }
 
 export function writeLoginTransaction(config: Config, codec: CookieCodec, transaction: LoginTransaction, now = nowSeconds()): string {
   const sealed = codec.seal(PURPOSE, JSON.stringify(transaction), now + LOGIN_TRANSACTION_SECONDS);
-  return serializeCookie(loginCookieName(config, transaction.state), sealed, { secure: config.secureCookies, maxAgeSeconds: LOGIN_TRANSACTION_SECONDS });
+  return serializeCookie(loginCookieName(config, transaction.state), sealed, { secure: config.secureCookies, maxAgeSeconds: LOGIN_TRANSACTION_SECONDS, path: cookiePath(config) });
 }
 
 /** The pending transaction for `state`, or undefined when absent, expired, forged or of another state. */
@@ -71,5 +71,5 @@ export function pruneLoginTransactions(config: Config, codec: CookieCodec, jar: 
 
 /** Removal of the transaction cookie for `state`: used once, on success and on failure alike. */
 export function clearLoginTransaction(config: Config, state: string): string {
-  return serializeCookieRemoval(loginCookieName(config, state), config.secureCookies);
+  return serializeCookieRemoval(loginCookieName(config, state), config.secureCookies, cookiePath(config));
 }

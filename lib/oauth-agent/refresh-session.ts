@@ -3,9 +3,9 @@ import { ThError } from '../errors';
 import { refreshSessionTokens } from '../session/refresh-session-tokens';
 import { setCookieHeaders, type AgentContext } from './agent-route';
 
-export async function refreshSession({ session, cookies, jar }: AgentContext): Promise<Response> {
+export async function refreshSession({ session, cookies, jar, config }: AgentContext): Promise<Response> {
   try {
-    const refreshed = await refreshSessionTokens(session!);
+    const refreshed = await refreshSessionTokens(session!, { config });
     return new Response(null, { status: 204, headers: new Headers(setCookieHeaders(cookies.write(jar, refreshed))) });
   } catch (err) {
     // Contract §2: session_expired clears every session cookie.

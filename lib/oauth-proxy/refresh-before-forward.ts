@@ -64,7 +64,8 @@ export async function refreshBeforeForward(
   };
   let refreshed: Session;
   try {
-    refreshed = await refreshSessionTokens(session, opts.deps);
+    // The app's own client redeems the refresh token (contract §8), unless a test injects another.
+    refreshed = await refreshSessionTokens(session, { config, ...opts.deps });
   } catch (err) {
     // Contract §2: an invalid refresh token ends the session; every session cookie is cleared.
     if (err instanceof ThError && err.code === 'session_expired') {

@@ -1,7 +1,7 @@
 // The fetch transport's side of docs/contract.md §9 (proxy.ts under `next start`): observeFetchProxy wraps
 // one /api/* request (request id, context, count, server span); beforeUpstream/afterUpstream mark
 // the upstream call (request id and traceparent upstream, latency, client span).
-import { getConfig } from '../config';
+import { getConfig, type Config } from '../config';
 import { countProxyRequest, metricsEnabled, observeUpstreamSeconds } from './metrics';
 import { runInRequestContext } from './request-context';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id';
@@ -17,10 +17,12 @@ export interface FetchProxyObservation {
   upstreamStarted?: number;
 }
 
-export async function observeFetchProxy(request: Request, forward: (obs: FetchProxyObservation) => Promise<Response>): Promise<Response> {
+/** `config`: the app's (contract §8), whose API_ROUTES name the route label; the process's by default. */
+export async function observeFetchProxy(request: Request, forward: (obs: FetchProxyObservation) => Promise<Response>,
+  config: Pick<Config, 'apiRoutes'> = getConfig()): Promise<Response> {
   const requestId = requestIdFor(request.headers.get(REQUEST_ID_HEADER));
   const on = metricsEnabled() || tracingEnabled();
-  const route = on ? proxyRouteLabel(new URL(request.url).pathname, getConfig().apiRoutes) : undefined;
+  const route = on ? proxyRouteLabel(new URL(request.url).pathname, config.apiRoutes) : undefined;
   const span = on ? startServerSpan(`${request.method} ${route}`, request.headers.get('traceparent'), {
     'http.request.method': request.method, 'http.route': route, 'nth.component': 'proxy', 'nth.request_id': requestId,
   }) : undefined;

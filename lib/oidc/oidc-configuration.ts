@@ -11,8 +11,8 @@ import { fetchRememberingDpopNonces } from './dpop-handle';
 export const BACK_CHANNEL_TIMEOUT_SECONDS = 10;
 
 // Process-wide: a module-level singleton (lib/ loads once per process, README "Project layout").
-type Cached = { key: string; promise: Promise<client.Configuration> };
-let cached: Cached | undefined;
+// One entry per client (several with APPS, contract §8), so apps do not evict each other's metadata.
+const cached = new Map<string, Promise<client.Configuration>>();
 
 /** Test seam: the fetch every back-channel call goes through (openid-client's customFetch); unset, the global fetch. */
 let backChannelFetch: client.CustomFetch | undefined;
@@ -53,14 +53,15 @@ async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
 /** The discovered configuration; a failed discovery is not cached, so the next call retries. */
 export function getOidcConfiguration(oidc: Config['oidc']): Promise<client.Configuration> {
   const key = `${oidc.issuer} ${oidc.clientId} ${oidc.tokenAuthMethod} ${oidc.dpop}`;
-  if (cached && cached.key === key) return cached.promise;
+  const hit = cached.get(key);
+  if (hit) return hit;
   const promise = discover(oidc);
-  cached = { key, promise };
-  promise.catch(() => { if (cached?.promise === promise) cached = undefined; });
+  cached.set(key, promise);
+  promise.catch(() => { if (cached.get(key) === promise) cached.delete(key); });
   return promise;
 }
 
 /** Drops the cached metadata (after the identity server failed), so the next call rediscovers. */
 export function forgetOidcConfiguration(): void {
-  cached = undefined;
+  cached.clear();
 }

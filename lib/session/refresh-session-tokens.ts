@@ -12,7 +12,7 @@ import { InMemoryRefreshCoordinator, type RefreshCoordinator } from './refresh-c
 import { InMemorySuccessorStore, type SuccessorStore, type SuccessorTokens } from './successor-store';
 import { createSharedRefreshStores } from './shared-refresh-stores';
 
-export type RefreshConfig = Pick<Config, 'oidc' | 'refreshGraceSeconds' | 'refreshMarginSeconds'>;
+export type RefreshConfig = Pick<Config, 'oidc' | 'refreshGraceSeconds' | 'refreshMarginSeconds' | 'app'>;
 
 export interface RefreshDependencies {
   config?: RefreshConfig;
@@ -92,12 +92,15 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
   // RFC 9449 §5: the refresh is proven with the session's own DPoP key (absent for Bearer sessions).
   const grant = deps.grant ?? ((rt: string, id: string | undefined) => refreshAccessToken(config.oidc, rt, id, undefined, session.dpopKey));
   const now = deps.now ?? (() => Date.now() / 1000);
+  // Contract §8: coordination and successors, in memory and in the shared store, are per app (a key
+  // of one app never answers another's).
+  const keyOf = (rt: string) => (config.app ? `${config.app.id}:${refreshTokenKey(rt)}` : refreshTokenKey(rt));
 
   let current = session;
   let followed = false;
   for (let generation = 0; generation < MAX_GENERATIONS; generation += 1) {
     const refreshToken = current.refreshToken!;
-    const key = refreshTokenKey(refreshToken);
+    const key = keyOf(refreshToken);
     const entry = await successors.get(key);
     if (entry === 'rejected') throw sessionExpired();
     if (entry) {

@@ -2,7 +2,9 @@
 // never sees a token, only the user's claims and the API's answers.
 import { createTokenHandlerClient, TokenHandlerError } from '/assets/token-handler-client.js';
 
-const th = createTokenHandlerClient();
+// A page of several SPAs on one deployment names its base path and cookie prefix (public/shop/index.html).
+const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? undefined;
+const th = createTokenHandlerClient({ basePath: meta('th-base-path'), cookiePrefix: meta('th-cookie-prefix') });
 const $ = (id) => document.getElementById(id);
 const SHOWN_CLAIMS = ['sub', 'name', 'email', 'iss', 'auth_time', 'exp'];
 
@@ -48,17 +50,18 @@ function onClick(id, action) {
   });
 }
 
-async function callApi(path, init) {
+async function callApi(relative, init) {
+  const path = new URL(relative, `${location.origin}${(meta('th-base-path') ?? '').replace(/\/$/, '')}/`).pathname; // e.g. /shop/api/whoami
   $('api-result').textContent = `${init?.method ?? 'GET'} ${path} …`;
-  const response = await th.fetch(path, init);
+  const response = await th.fetch(relative, init);
   const body = await response.json().catch(() => null);
   $('api-result').textContent = `${init?.method ?? 'GET'} ${path} → ${response.status}\n${JSON.stringify(body, null, 2)}`;
 }
 
 onClick('login', () => th.login());
 onClick('logout', () => th.logout());
-onClick('call-api', () => callApi('/api/whoami'));
-onClick('post-api', () => callApi('/api/echo', {
+onClick('call-api', () => callApi('api/whoami'));
+onClick('post-api', () => callApi('api/echo', {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hello: 'from the demo SPA', at: new Date().toISOString() }),
 }));
 
