@@ -56,9 +56,14 @@ test('logout signs out, removes every session cookie, and a following API call g
   await signInThroughPages(page, 'dave');
   expect((await sessionCookieNames(context, baseURL!)).length).toBeGreaterThan(0);
 
+  const appOrigin = new URL(baseURL!).origin;
+  // Through the identity server's end-session page and back to the app: the page is on the app's
+  // origin before the click too, so first wait for it to have left, then for its return and load.
+  const leftApp = page.waitForRequest((r) => r.isNavigationRequest() && new URL(r.url()).origin !== appOrigin);
   await page.locator('#logout').click();
-  // Through the identity server's end-session page and back to the app.
-  await page.waitForURL((u) => u.origin === new URL(baseURL!).origin && !u.pathname.startsWith('/oauth-agent'));
+  await leftApp;
+  await page.waitForURL((u) => u.origin === appOrigin && !u.pathname.startsWith('/oauth-agent'));
+  await page.waitForLoadState('load');
   await expect(page.locator('#signed-out')).toBeVisible();
   expect(await sessionCookieNames(context, baseURL!)).toEqual([]);
 
