@@ -3,7 +3,7 @@
 // OAuth Proxy, identity-server client and cookies.
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { startAppsStack, type AppsStack } from '../api/several-apps-stack';
-import { PASSWORD } from './spa-helpers';
+import { logOutThroughIdentityServer, PASSWORD } from './spa-helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -72,8 +72,7 @@ for (const transport of ['node', 'next'] as const) {
     expect(await callApiButton(shopPage, '/shop')).toBe('alice');
 
     // Log out of shop through its button (and the identity server's end-session page): admin stays signed in.
-    await shopPage.locator('#logout').click();
-    await shopPage.waitForURL((u) => u.origin === shop.origin && u.pathname.startsWith('/shop'));
+    await logOutThroughIdentityServer(shopPage, shop.origin, '/shop');
     await expect(shopPage.locator('#signed-out')).toBeVisible();
     expect(await cookieNamesAt(context, `${shop.origin}/shop/`)).toEqual([]);
     expect(await cookieNamesAt(context, `${admin.origin}/admin/`)).toEqual(kinds('th-admin'));

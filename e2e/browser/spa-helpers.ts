@@ -18,6 +18,20 @@ export async function signInThroughPages(page: Page, username: string): Promise<
   await expect(page.locator('#signed-in')).toBeVisible();
 }
 
+/**
+ * Clicks the demo's Logout and waits for the round trip through the identity server's end-session
+ * page back to the app (a path under `basePath`), loaded. The page is on the app's origin before
+ * the click too, so it first waits for the page to have left, then for its return: checking the
+ * URL alone raced the navigation (the demo shows "signed out" before it leaves).
+ */
+export async function logOutThroughIdentityServer(page: Page, appOrigin: string, basePath = '/'): Promise<void> {
+  const leftApp = page.waitForRequest((r) => r.isNavigationRequest() && new URL(r.url()).origin !== appOrigin);
+  await page.locator('#logout').click();
+  await leftApp;
+  await page.waitForURL((u) => u.origin === appOrigin && u.pathname.startsWith(basePath) && !u.pathname.includes('/oauth-agent'));
+  await page.waitForLoadState('load');
+}
+
 /** A stack of its own (free ports) for a spec file; `origin` is the BFF the page should open. */
 export async function startSpaStack(opts: StackOptions = {}): Promise<{ stack: Stack; origin: string }> {
   const stack = await startStack({ transports: ['node'], ...opts });

@@ -2,7 +2,7 @@
 // 127.0.0.1, app on localhost: two sites): login through the identity server's pages, reload,
 // deep links, API calls through the proxy, and logout.
 import { expect, test } from '@playwright/test';
-import { sessionCookieNames, signInThroughPages } from './spa-helpers';
+import { logOutThroughIdentityServer, sessionCookieNames, signInThroughPages } from './spa-helpers';
 
 test('login through the identity server shows the user, cleans the address bar, and survives a reload', async ({ page }) => {
   const violations: string[] = [];
@@ -56,14 +56,7 @@ test('logout signs out, removes every session cookie, and a following API call g
   await signInThroughPages(page, 'dave');
   expect((await sessionCookieNames(context, baseURL!)).length).toBeGreaterThan(0);
 
-  const appOrigin = new URL(baseURL!).origin;
-  // Through the identity server's end-session page and back to the app: the page is on the app's
-  // origin before the click too, so first wait for it to have left, then for its return and load.
-  const leftApp = page.waitForRequest((r) => r.isNavigationRequest() && new URL(r.url()).origin !== appOrigin);
-  await page.locator('#logout').click();
-  await leftApp;
-  await page.waitForURL((u) => u.origin === appOrigin && !u.pathname.startsWith('/oauth-agent'));
-  await page.waitForLoadState('load');
+  await logOutThroughIdentityServer(page, new URL(baseURL!).origin);
   await expect(page.locator('#signed-out')).toBeVisible();
   expect(await sessionCookieNames(context, baseURL!)).toEqual([]);
 
