@@ -8,8 +8,8 @@ export default defineConfig({
   resolve: suites.resolve,
   test: {
     include: ['lib/**/*.test.ts', 'server/**/*.test.ts', 'scripts/**/*.test.ts'],
-    // lib/store's tests start a real redis-server: they run with the e2e suites in `npm test`.
-    exclude: ['node_modules/**', 'lib/store/**'],
+    // lib/store's tests and server-side-tokens' start a real redis-server: they run with the e2e suites in `npm test`.
+    exclude: ['node_modules/**', 'lib/store/**', 'lib/session/server-side-tokens.test.ts'],
     testTimeout: 15_000,
     // Worker threads: no process per file (about 20 % less CPU than forks, measured); each file still gets fresh modules and env.
     pool: 'threads',

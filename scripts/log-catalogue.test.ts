@@ -58,7 +58,7 @@ const spreadSources = () => ({
 const SAMPLE: Record<string, unknown> = {
   code: 'invalid_request', status: 400, sid: 'b3Jx2n5cR1y0qEwZ8kL7tA', port: 3000, transport: 'node', signal: 'SIGTERM', method: 'POST',
   path: '/oauth-agent/login/end', route: '/api', ms: 3, rotated: true, revoked: true, expiresIn: 12, site: 'cross-site', reason: 'issuer_mismatch',
-  extraParams: ['prompt'], by: 'sid', kind: 'successor', store: 'redis://127.0.0.1:6379/0', maxEntries: 100000, cause: { errorName: 'TypeError' }, errorName: 'TypeError', errorCode: 'ECONNREFUSED',
+  extraParams: ['prompt'], by: 'sid', kind: 'successor', op: 'get', store: 'redis://127.0.0.1:6379/0', maxEntries: 100000, cause: { errorName: 'TypeError' }, errorName: 'TypeError', errorCode: 'ECONNREFUSED',
 };
 
 describe('README "Logs"', () => {

@@ -8,7 +8,7 @@ import type { Config } from '@next-token-handler/lib/config';
 import { badRequest, toErrorResponse } from '@next-token-handler/lib/errors';
 import { isLogged, log } from '@next-token-handler/lib/log';
 import { planForward, type ForwardPlan } from '@next-token-handler/lib/oauth-proxy/plan-forward';
-import { mayRetryAfterRefresh, refreshBeforeForward, type RefreshedPlan } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
+import { isReadyToForward, mayRetryAfterRefresh, refreshBeforeForward, type RefreshedPlan } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
 import { withProxyResponseHeaders } from '@next-token-handler/lib/oauth-proxy/response-headers';
 import { payloadTooLarge, toUpstreamError } from '@next-token-handler/lib/oauth-proxy/upstream-failure';
 import { HttpExchange, type ExchangeOwner } from './http-exchange';
@@ -38,7 +38,7 @@ export class ApiProxy implements ExchangeOwner {
       this.reply(req, res, err);
       return;
     }
-    if (!plan.needsRefresh) { this.forward(req, res, plan, NO_COOKIES, config); return; }
+    if (isReadyToForward(plan)) { this.forward(req, res, plan, NO_COOKIES, config); return; }
     // The body is not read while the refresh runs: nothing consumes the request stream until it is sent.
     refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), config).then(
       (refreshed: RefreshedPlan) => this.forward(req, res, refreshed.plan, refreshed.setCookies, config),

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Config } from '@next-token-handler/lib/config';
 import { toErrorResponse, unauthorized } from '@next-token-handler/lib/errors';
 import { planForward, type ForwardPlan } from '@next-token-handler/lib/oauth-proxy/plan-forward';
-import { refreshBeforeForward, type RefreshedPlan } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
+import { isReadyToForward, refreshBeforeForward, type RefreshedPlan } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
 import { addProxyResponseHeaders, isRelayableStatus, toBrowserHeaders, withProxyResponseHeaders } from '@next-token-handler/lib/oauth-proxy/response-headers';
 import { invalidUpstreamStatus, toUpstreamError, UpstreamTimeoutError } from '@next-token-handler/lib/oauth-proxy/upstream-failure';
 import { registerOpenSocket } from '@next-token-handler/lib/revocation/open-sockets';
@@ -35,7 +35,7 @@ export class WebSocketProxy {
       this.refuse(req, socket, err);
       return;
     }
-    if (!plan.needsRefresh) { this.relay(req, socket, head, { plan, setCookies: [] }, config); return; }
+    if (isReadyToForward(plan)) { this.relay(req, socket, head, { plan, setCookies: [] }, config); return; }
     refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), config).then(
       (refreshed) => this.relay(req, socket, head, refreshed, config),
       (err: unknown) => this.refuse(req, socket, err),

@@ -225,3 +225,48 @@ describe('SessionCookies', () => {
     });
   });
 });
+
+describe('SessionCookies: a session whose tokens are in the store (docs/contract.md §7 "Big tokens")', () => {
+  const stored = { r: randomBytes(16).toString('base64url'), k: randomBytes(32).toString('base64url') };
+  const big = () => ({ ...newSession('at-' + 'x'.repeat(12_000)), stored });
+
+  it('writes only the reference and the token expiry: no token, no rt or id cookie, a few hundred bytes', () => {
+    const session = big();
+    const lines = cookies.write(new CookieJar(''), session);
+    expect(lines.map((l) => l.split('=')[0]).sort()).toEqual(['__Host-th-at', '__Host-th-csrf']);
+    expect(lines.join('\n').length).toBeLessThan(1200);
+    const read = cookies.read(browserJar(lines));
+    expect(read.status).toBe('ok');
+    const value = (read as { value: Session }).value;
+    expect(value.stored).toEqual(stored);
+    expect(value.sid).toBe(session.sid);
+    expect(value.csrf).toBe(session.csrf);
+    expect(value.accessTokenExpiresAt).toBe(session.accessTokenExpiresAt);
+    expect(value.accessToken).toBe('');
+    expect(value.refreshToken).toBeUndefined();
+    expect(value.idToken).toBeUndefined();
+  });
+
+  it('clears the rt and id cookies of the tokens-in-cookies session it replaces, and the reference when it shrinks back', () => {
+    const inCookies = newSession('at-' + 'x'.repeat(12_000));
+    const before = browserJar(cookies.write(new CookieJar(''), inCookies));
+    const storedLines = cookies.write(before, { ...inCookies, stored });
+    const after = browserJar(storedLines, header(before));
+    expect(after.names().filter((n) => /-(rt|id)(-\d+)?$/.test(n))).toEqual([]);
+    expect(after.names().filter((n) => /-at-\d+$/.test(n))).toEqual([]); // the at chunks are gone too
+    const back = browserJar(cookies.write(after, inCookies), header(after));
+    const read = cookies.read(back) as { status: string; value: Session };
+    expect(read.status).toBe('ok');
+    expect(read.value.stored).toBeUndefined();
+    expect(read.value.refreshToken).toBe('rt-value');
+  });
+
+  it('refuses a stored session mixed with an rt cookie, and a malformed reference', () => {
+    const session = big();
+    const lines = cookies.write(new CookieJar(''), session);
+    const rtLine = cookies.write(new CookieJar(''), { ...session, stored: undefined }).find((l) => l.startsWith('__Host-th-rt='))!;
+    expect(cookies.read(browserJar([...lines, rtLine])).status).toBe('invalid');
+    const malformed = cookies.write(new CookieJar(''), { ...session, stored: { r: 'short', k: stored.k } });
+    expect(cookies.read(browserJar(malformed)).status).toBe('invalid');
+  });
+});

@@ -5,6 +5,9 @@
 //   {p}-csrf the session's CSRF token    (compared with the x-{p}-csrf header)
 //   {p}-dpop the session's DPoP private key (OIDC_DPOP; read by the proxy to sign each proof)
 // The session id inside each lets a mix of two users' cookies be detected and refused.
+// A big session with a store (docs/contract.md §7 "Big tokens") keeps its tokens there: its csrf cookie
+// carries the reference and the entry's own key, its at cookie only the token's expiry, and it has no
+// rt or id cookie (lib/session/server-side-tokens.ts fills the tokens in).
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config';
 import { CookieCodec } from './codec';
@@ -41,6 +44,9 @@ export interface SessionPrincipal {
   iss?: string;
 }
 
+/** Where a big session's tokens are kept in the store: the entry's reference and key (base64url). Never logged. */
+export interface StoredTokensRef { r: string; k: string }
+
 export interface Session extends SessionTokens, SessionPrincipal {
   sid: string;
   csrf: string;
@@ -48,6 +54,11 @@ export interface Session extends SessionTokens, SessionPrincipal {
   expiresAt: number;
   /** When the session began (login), unix seconds: a subject-wide logout ends sessions older than its `iat`. */
   createdAt?: number;
+  /**
+   * Set when the tokens live in the store (docs/contract.md §7 "Big tokens"). As read from cookies the
+   * token fields are then empty until lib/session/server-side-tokens.ts loads them.
+   */
+  stored?: StoredTokensRef;
 }
 
 /** Outcome of reading one cookie: absent, present but unusable, or its record. */
@@ -56,9 +67,10 @@ export type Opened<T> = { status: 'absent' } | { status: 'invalid' } | { status:
 /**
  * s: session id, v: value, x: expiry of the value (at: token expiry; csrf: session end), i: at's issue time.
  * Only in the csrf cookie (opened on every agent and /api request, so the revocation check needs no other):
- * d: the identity server's sid, u: sub, n: iss, c: the session's creation time.
+ * d: the identity server's sid, u: sub, n: iss, c: the session's creation time, t: `<r>.<k>` of the
+ * store entry holding a big session's tokens.
  */
-interface Record { s: string; v: string; x?: number; i?: number; d?: string; u?: string; n?: string; c?: number }
+interface Record { s: string; v: string; x?: number; i?: number; d?: string; u?: string; n?: string; c?: number; t?: string }
 
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -70,6 +82,13 @@ export function principalOf(rec: Readonly<Record>): SessionPrincipal & { created
   if (typeof rec.n === 'string') out.iss = rec.n;
   if (typeof rec.c === 'number') out.createdAt = rec.c;
   return out;
+}
+
+/** The store reference a csrf cookie's record carries; null when it has one that is malformed. */
+export function storedTokensRefOf(rec: Readonly<Record>): StoredTokensRef | undefined | null {
+  if (rec.t === undefined) return undefined;
+  const m = typeof rec.t === 'string' ? /^([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{43})$/.exec(rec.t) : null;
+  return m ? { r: m[1]!, k: m[2]! } : null;
 }
 
 /**
@@ -167,6 +186,9 @@ export class SessionCookies {
     const dpop = this.open(jar, 'dpop', sid);
     if ([at, rt, id, dpop].some((c) => c.status === 'invalid')) return { status: 'invalid' };
     if (at.status !== 'ok' && rt.status !== 'ok') return { status: 'invalid' };
+    const stored = storedTokensRefOf(csrf.value);
+    // A stored session has its tokens in the store only: an rt or id cookie beside it is a mix.
+    if (stored === null || (stored && (at.status !== 'ok' || rt.status === 'ok' || id.status === 'ok'))) return { status: 'invalid' };
     const value: Session = {
       sid,
       csrf: csrf.value.v,
@@ -178,6 +200,7 @@ export class SessionCookies {
       idToken: id.status === 'ok' ? id.value.v : undefined,
       ...principalOf(csrf.value),
       ...(dpop.status === 'ok' ? { dpopKey: dpop.value.v } : {}),
+      ...(stored ? { stored } : {}),
     };
     return { status: 'ok', value };
   }
@@ -194,23 +217,28 @@ export class SessionCookies {
     };
   }
 
-  /** Set-Cookie lines for the session; cookies live until the session's absolute end. */
+  /**
+   * Set-Cookie lines for the session; cookies live until the session's absolute end. A session with
+   * `stored` set gets the reference instead of its tokens (lib/session/server-side-tokens.ts decides).
+   */
   write(jar: CookieJar, session: Session, now = nowSeconds()): string[] {
     const maxAge = session.expiresAt - now;
     const secure = this.config.secureCookies;
+    const { stored } = session;
     const put = (kind: SessionCookieKind, v: string | undefined, x?: number, i?: number, who: Partial<Record> = {}): string[] => {
-      if (v === undefined || v === '') {
+      // A stored session's at cookie carries only the token's expiry and issue time.
+      if (v === undefined || (v === '' && !(kind === 'at' && stored))) {
         return readChunked(jar, this.names[kind]) === undefined ? [] : clearChunked(jar, this.names[kind], secure, cookiePath(this.config));
       }
       const sealed = this.codec.seal(kind, JSON.stringify({ s: session.sid, v, x, i, ...who } satisfies Record), session.expiresAt);
       return writeChunked(jar, this.names[kind], sealed, secure, maxAge, cookiePath(this.config));
     };
     return [
-      ...put('at', session.accessToken, session.accessTokenExpiresAt, session.accessTokenIssuedAt),
-      ...put('rt', session.refreshToken),
-      ...put('id', session.idToken),
+      ...put('at', stored ? '' : session.accessToken, session.accessTokenExpiresAt, session.accessTokenIssuedAt),
+      ...put('rt', stored ? undefined : session.refreshToken),
+      ...put('id', stored ? undefined : session.idToken),
       ...put('csrf', session.csrf, session.expiresAt, undefined, {
-        d: session.idpSid, u: session.sub, n: session.iss, c: session.createdAt,
+        d: session.idpSid, u: session.sub, n: session.iss, c: session.createdAt, ...(stored ? { t: `${stored.r}.${stored.k}` } : {}),
       }),
       ...put('dpop', session.dpopKey),
     ];

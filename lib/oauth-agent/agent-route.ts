@@ -11,6 +11,7 @@ import { log } from '../log';
 import { assertNotRevoked } from '../revocation/revoked-session';
 import { observeAgentRequest } from '../observability/agent-observation';
 import { assertCsrf, assertTrustedOrigin } from '../security/request-guards';
+import { withStoredTokens } from '../session/server-side-tokens';
 
 export interface AgentContext {
   request: Request;
@@ -19,23 +20,28 @@ export interface AgentContext {
   cookies: SessionCookies;
   /** The parsed JSON body; undefined when the request had none. */
   body: unknown;
-  /** Present when the policy requires a session. */
-  session?: Session;
 }
 
-export type AgentHandler = (ctx: AgentContext) => Promise<Response>;
-
-export interface GuardPolicy {
-  /** Require the session-bound x-{p}-csrf header (docs/contract.md §2). */
-  csrf?: boolean;
-  /** Require a readable session; otherwise 401 unauthorized_request. */
-  session?: boolean;
-  /**
-   * Called by the identity server, not by the SPA (back-channel logout): no origin check, no
-   * cookies, and the handler reads its own (form) body.
-   */
-  serverToServer?: boolean;
+/** What a handler behind a session policy gets: the session, its tokens loaded (also from the store). */
+export interface SessionContext extends AgentContext {
+  session: Session;
 }
+
+export type AgentHandler<C extends AgentContext = AgentContext> = (ctx: C) => Promise<Response>;
+
+/**
+ * Require a readable session (otherwise 401 unauthorized_request), and with `csrf` the session-bound
+ * x-{p}-csrf header too (docs/contract.md §2). Its handlers get a SessionContext.
+ */
+export interface SessionPolicy { session: true; csrf?: boolean }
+
+/**
+ * No session needed. `serverToServer`: called by the identity server, not by the SPA (back-channel
+ * logout): no origin check, no cookies, and the handler reads its own (form) body.
+ */
+export interface OpenPolicy { session?: false; serverToServer?: boolean }
+
+export type GuardPolicy = SessionPolicy | OpenPolicy;
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 type Method = typeof METHODS[number];
@@ -109,13 +115,13 @@ export function requireSession(jar: CookieJar, cookies: SessionCookies): Session
 
 export const setCookieHeaders = (lines: string[]): Array<[string, string]> => lines.map((l) => ['set-cookie', l]);
 
-async function runGuarded(request: Request, handler: AgentHandler, policy: GuardPolicy): Promise<Response> {
+async function runGuarded(request: Request, handler: AgentHandler<never>, policy: GuardPolicy): Promise<Response> {
   const path = new URL(request.url).pathname;
   try {
     // Contract §8: the app is chosen by Host and path (without APPS: the one configuration).
     const config = configForRequest(request);
-    if (policy.serverToServer) {
-      const response = await handler({ request, config, jar: new CookieJar(null), cookies: new SessionCookies(config), body: undefined });
+    if (!policy.session && policy.serverToServer) {
+      const response = await (handler as AgentHandler)({ request, config, jar: new CookieJar(null), cookies: new SessionCookies(config), body: undefined });
       response.headers.set('cache-control', 'no-store');
       return response;
     }
@@ -128,16 +134,10 @@ async function runGuarded(request: Request, handler: AgentHandler, policy: Guard
     const body = await readJsonBody(request);
     const jar = new CookieJar(request.headers.get('cookie'));
     const cookies = new SessionCookies(config);
-    const session = policy.session || policy.csrf ? requireSession(jar, cookies) : undefined;
-    if (policy.csrf) {
-      try {
-        assertCsrf(request.headers, config.cookiePrefix, session!.csrf);
-      } catch (err) {
-        log('warn', 'csrf_rejected', { path });
-        throw err;
-      }
-    }
-    const response = await handler({ request, config, jar, cookies, body, session });
+    const ctx: AgentContext = { request, config, jar, cookies, body };
+    const response = policy.session
+      ? await (handler as AgentHandler<SessionContext>)({ ...ctx, session: await openGuardedSession(ctx, policy) })
+      : await (handler as AgentHandler)(ctx);
     response.headers.set('cache-control', 'no-store');
     return response;
   } catch (err) {
@@ -145,8 +145,25 @@ async function runGuarded(request: Request, handler: AgentHandler, policy: Guard
   }
 }
 
+/** The session guard, then the CSRF guard; the stored tokens of a big session are loaded only after both. */
+async function openGuardedSession({ request, config, jar, cookies }: AgentContext, policy: SessionPolicy): Promise<Session> {
+  const session = requireSession(jar, cookies);
+  if (policy.csrf) {
+    try {
+      assertCsrf(request.headers, config.cookiePrefix, session.csrf);
+    } catch (err) {
+      log('warn', 'csrf_rejected', { path: new URL(request.url).pathname });
+      throw err;
+    }
+  }
+  // Docs/contract.md §7 "Big tokens": a stored session's tokens come from the store.
+  return withStoredTokens(session, config, () => cookies.clear(jar));
+}
+
 /** The exports of an agent route.ts: the handlers under their policy, 405 JSON for every other method. */
-export function agentRoute(handlers: Partial<Record<Method, AgentHandler>>, policy: GuardPolicy = {}): RouteExports {
+export function agentRoute(handlers: Partial<Record<Method, AgentHandler<SessionContext>>>, policy: SessionPolicy): RouteExports;
+export function agentRoute(handlers: Partial<Record<Method, AgentHandler>>, policy?: OpenPolicy): RouteExports;
+export function agentRoute(handlers: Partial<Record<Method, AgentHandler<never>>>, policy: GuardPolicy = {}): RouteExports {
   const allowed = METHODS.filter((m) => handlers[m]).join(', ');
   const out = {} as RouteExports;
   for (const method of METHODS) {

@@ -8,6 +8,7 @@ import { decodeIdTokenClaims } from '../oidc/id-token-claims';
 import { countLogin } from '../observability/metrics';
 import type { LoginTransaction } from '../oidc/authorization-request';
 import { redeemAuthorizationCode } from '../oidc/token-requests';
+import { placeSessionTokens } from '../session/server-side-tokens';
 import { setCookieHeaders, type AgentContext } from './agent-route';
 import { findRedemption, joinRedemption, responseTagOf, startRedemption, transactionKey, type Redemption } from './login-redemptions';
 import { clearLoginTransaction, readLoginTransactionWithExpiry } from './login-transaction';
@@ -76,7 +77,8 @@ async function finishLogin({ config, cookies }: AgentContext, params: URLSearchP
     if (v !== null) responseParams.set(name, v);
   }
   const tokens = await redeemAuthorizationCode(config.oidc, responseParams, transaction);
-  return cookies.create(tokens, undefined, principalOf(tokens.idToken));
+  // Docs/contract.md §7 "Big tokens": decided once, so a duplicate login/end gets the same cookies.
+  return placeSessionTokens(cookies.create(tokens, undefined, principalOf(tokens.idToken)), cookies, config);
 }
 
 /**

@@ -1,11 +1,12 @@
 // POST /oauth-agent/refresh: new tokens through the race-free lib/session refresh, new cookies.
 import { ThError } from '../errors';
 import { refreshSessionTokens } from '../session/refresh-session-tokens';
-import { setCookieHeaders, type AgentContext } from './agent-route';
+import { placeSessionTokens } from '../session/server-side-tokens';
+import { setCookieHeaders, type SessionContext } from './agent-route';
 
-export async function refreshSession({ session, cookies, jar, config }: AgentContext): Promise<Response> {
+export async function refreshSession({ session, cookies, jar, config }: SessionContext): Promise<Response> {
   try {
-    const refreshed = await refreshSessionTokens(session!, { config });
+    const refreshed = await placeSessionTokens(await refreshSessionTokens(session, { config }), cookies, config, session.stored);
     return new Response(null, { status: 204, headers: new Headers(setCookieHeaders(cookies.write(jar, refreshed))) });
   } catch (err) {
     // Contract §2: session_expired clears every session cookie.

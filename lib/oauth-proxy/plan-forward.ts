@@ -4,7 +4,7 @@
 import type { ApiRoute, Config } from '../config';
 import { unauthorized } from '../errors';
 import { CookieJar } from '../cookies/cookie-jar';
-import { SessionCookies, nowSeconds, principalOf, type SessionPrincipal } from '../cookies/session-cookies';
+import { SessionCookies, nowSeconds, principalOf, storedTokensRefOf, type SessionPrincipal, type StoredTokensRef } from '../cookies/session-cookies';
 import { assertNotRevoked } from '../revocation/revoked-session';
 import { assertCsrf, assertTrustedOrigin, csrfHeaderName, isSafeMethod } from '../security/request-guards';
 import { assertForwardedMethod, assertSafeApiPath, matchApiRoute, splitRequestTarget } from './api-path';
@@ -37,6 +37,13 @@ export interface ProxySession extends SessionPrincipal {
   createdAt?: number;
   /** The DPoP key the access token is bound to (RFC 9449), from the session's `dpop` cookie. */
   dpopKey?: string;
+  /**
+   * A big session's tokens are in the store (docs/contract.md §7 "Big tokens"): `accessToken` is empty
+   * until refreshBeforeForward() loads them, and then the refresh and ID tokens come with it.
+   */
+  stored?: StoredTokensRef;
+  refreshToken?: string;
+  idToken?: string;
 }
 
 export interface ForwardPlan {
@@ -51,6 +58,11 @@ export interface ForwardPlan {
   session: ProxySession;
   /** Contract §3: refresh before forwarding (`refreshBeforeForward`, then the plan it returns is forwarded). */
   needsRefresh: boolean;
+  /**
+   * The session's tokens are in the store and not loaded yet: `headers` has no credential, and the plan
+   * must go through refreshBeforeForward() (which loads them) before it may be forwarded.
+   */
+  tokensInStore: boolean;
 }
 
 /**
@@ -75,7 +87,8 @@ export function planForward(req: ProxyRequest, config: Config, cookies = proxySe
   const upstreamUrl = new URL(route.upstream + remainder + query);
   const headers = buildUpstreamHeaders(req.headers, {
     csrfHeader: csrfHeaderName(config.cookiePrefix),
-    credential: upstreamAuthorization(session, method, upstreamUrl),
+    // Filled in once the stored tokens are loaded (refreshBeforeForward).
+    credential: session.stored ? { authorization: '' } : upstreamAuthorization(session, method, upstreamUrl),
     upstreamHost: upstreamUrl.host,
     publicOrigin: publicOriginUrl(config),
     clientAddress: req.clientAddress,
@@ -90,6 +103,7 @@ export function planForward(req: ProxyRequest, config: Config, cookies = proxySe
     headers,
     session,
     needsRefresh: accessTokenNeedsRefresh(session.accessTokenExpiresAt, config.refreshMarginSeconds, now, lifetimeOf(session)),
+    tokensInStore: session.stored !== undefined,
   };
 }
 
@@ -101,8 +115,11 @@ function openProxySession(headers: RequestHeaders, cookies: SessionCookies): Pro
   const jar = new CookieJar(headers.get('cookie'));
   const csrf = cookies.open(jar, 'csrf');
   if (csrf.status !== 'ok') throw unauthorized('No valid session');
+  const stored = storedTokensRefOf(csrf.value);
+  if (stored === null) throw unauthorized('No valid session');
   const at = cookies.open(jar, 'at', csrf.value.s);
-  if (at.status !== 'ok' || !at.value.v) throw unauthorized('No valid session');
+  // A stored session's at cookie carries only the expiry; any other needs its token.
+  if (at.status !== 'ok' || (!at.value.v && !stored)) throw unauthorized('No valid session');
   // Absent for sessions without DPoP; a cookie that does not open (or is another session's) is refused.
   const dpop = cookies.open(jar, 'dpop', csrf.value.s);
   if (dpop.status === 'invalid') throw unauthorized('No valid session');
@@ -112,6 +129,7 @@ function openProxySession(headers: RequestHeaders, cookies: SessionCookies): Pro
     ...(typeof at.value.i === 'number' ? { accessTokenIssuedAt: at.value.i } : {}),
     ...principalOf(csrf.value),
     ...(dpop.status === 'ok' ? { dpopKey: dpop.value.v } : {}),
+    ...(stored ? { stored } : {}),
   };
   // Contract §7: an ended session never reaches an upstream, and its refresh token is never redeemed.
   assertNotRevoked(session, () => cookies.clear(jar));

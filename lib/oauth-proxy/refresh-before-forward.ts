@@ -8,6 +8,7 @@ import { nowSeconds, type Session, type SessionCookies } from '../cookies/sessio
 import { describeCause, ThError } from '../errors';
 import { log } from '../log';
 import { refreshSessionTokens, type RefreshDependencies } from '../session/refresh-session-tokens';
+import { loadStoredTokens, placeSessionTokens } from '../session/server-side-tokens';
 import { proxySessionCookies, type ForwardPlan } from './plan-forward';
 import type { RequestHeaders } from './request-headers';
 import { withUpstreamAuthorization } from './upstream-authorization';
@@ -25,8 +26,25 @@ export interface RefreshBeforeForwardOptions {
   now?: number;
 }
 
+/** Whether a plan may be forwarded as it is: no refresh due and no stored tokens to load first. */
+export const isReadyToForward = (plan: ForwardPlan): boolean => !plan.needsRefresh && !plan.tokensInStore;
+
 /**
- * Throws ThError 'session_expired' (with Set-Cookie lines clearing every session cookie) when the
+ * A big session's tokens loaded from the store (docs/contract.md §7 "Big tokens") into the plan, and
+ * its credential made. Throws ThError 'session_expired' (clearing) when they are gone, 'server_error'
+ * while the store is unreachable.
+ */
+async function withStoredTokensLoaded(plan: ForwardPlan, config: Config, clearing: () => string[]): Promise<ForwardPlan> {
+  const { session } = plan;
+  if (!plan.tokensInStore || !session.stored) return plan;
+  const tokens = await loadStoredTokens(session.stored, config, session, clearing);
+  const loaded = { ...session, ...tokens };
+  return { ...plan, session: loaded, headers: withUpstreamAuthorization(plan.headers, loaded, plan), tokensInStore: false };
+}
+
+/**
+ * Loads a big session's stored tokens first (when the plan says so). Then:
+ * throws ThError 'session_expired' (with Set-Cookie lines clearing every session cookie) when the
  * refresh token is rejected, 'unauthorized_request' (also clearing) when the refresh-token or ID-token
  * cookie is unreadable, and the identity server's failure ('authorization_server_error', ...) when the
  * access token has expired and could not be renewed. Nothing has been forwarded when it throws.
@@ -34,22 +52,33 @@ export interface RefreshBeforeForwardOptions {
 export async function refreshBeforeForward(
   plan: ForwardPlan, requestHeaders: RequestHeaders, config: Config, opts: RefreshBeforeForwardOptions = {},
 ): Promise<RefreshedPlan> {
-  if (!plan.needsRefresh) return { plan, setCookies: [] };
+  if (isReadyToForward(plan)) return { plan, setCookies: [] };
   const cookies = opts.cookies ?? proxySessionCookies(config);
+  const jar = new CookieJar(requestHeaders.get('cookie'));
+  const clearing = () => cookies.clear(jar).map((line) => ['set-cookie', line] as const);
+  plan = await withStoredTokensLoaded(plan, config, () => cookies.clear(jar));
+  if (!plan.needsRefresh) return { plan, setCookies: [] };
   const now = opts.now ?? nowSeconds();
   const { session: current } = plan;
   const stillValid = current.accessTokenExpiresAt > now;
-  const jar = new CookieJar(requestHeaders.get('cookie'));
-  const clearing = () => cookies.clear(jar).map((line) => ['set-cookie', line] as const);
 
-  // The refresh-token cookie is opened only here, never on the per-request fast path.
-  const rt = cookies.open(jar, 'rt', current.sid);
-  const id = cookies.open(jar, 'id', current.sid);
-  if (rt.status === 'invalid' || id.status === 'invalid') {
-    throw new ThError('unauthorized_request', 'The session cookies are invalid', { headers: clearing() });
+  // The refresh-token cookie is opened only here, never on the per-request fast path; a stored
+  // session's refresh and ID tokens came from the store with its access token.
+  let refreshToken: string | undefined;
+  let idToken: string | undefined;
+  if (current.stored) {
+    ({ refreshToken, idToken } = current);
+  } else {
+    const rt = cookies.open(jar, 'rt', current.sid);
+    const id = cookies.open(jar, 'id', current.sid);
+    if (rt.status === 'invalid' || id.status === 'invalid') {
+      throw new ThError('unauthorized_request', 'The session cookies are invalid', { headers: clearing() });
+    }
+    refreshToken = rt.status === 'ok' ? rt.value.v : undefined;
+    idToken = id.status === 'ok' ? id.value.v : undefined;
   }
   // Nothing to refresh with (the identity server issued no refresh token): a token that works is used.
-  if (rt.status === 'absent' && stillValid) return { plan: { ...plan, needsRefresh: false }, setCookies: [] };
+  if (refreshToken === undefined && stillValid) return { plan: { ...plan, needsRefresh: false }, setCookies: [] };
 
   const session: Session = {
     sid: current.sid, csrf: current.csrf, expiresAt: current.expiresAt,
@@ -57,15 +86,15 @@ export async function refreshBeforeForward(
     accessTokenIssuedAt: current.accessTokenIssuedAt,
     // Kept in the rewritten csrf cookie, so back-channel logout still finds the session (docs/contract.md §7).
     idpSid: current.idpSid, sub: current.sub, iss: current.iss, createdAt: current.createdAt,
-    refreshToken: rt.status === 'ok' ? rt.value.v : undefined,
-    idToken: id.status === 'ok' ? id.value.v : undefined,
+    refreshToken,
+    idToken,
     // RFC 9449 §5: the refresh is proven with the session's key and the new token stays bound to it.
     ...(current.dpopKey !== undefined ? { dpopKey: current.dpopKey } : {}),
   };
   let refreshed: Session;
   try {
     // The app's own client redeems the refresh token (contract §8), unless a test injects another.
-    refreshed = await refreshSessionTokens(session, { config, ...opts.deps });
+    refreshed = await placeSessionTokens(await refreshSessionTokens(session, { config, ...opts.deps }), cookies, config, current.stored, now);
   } catch (err) {
     // Contract §2: an invalid refresh token ends the session; every session cookie is cleared.
     if (err instanceof ThError && err.code === 'session_expired') {
@@ -91,8 +120,10 @@ export async function refreshBeforeForward(
         accessTokenIssuedAt: refreshed.accessTokenIssuedAt,
         idpSid: refreshed.idpSid, sub: refreshed.sub, iss: refreshed.iss, createdAt: refreshed.createdAt,
         ...(refreshed.dpopKey !== undefined ? { dpopKey: refreshed.dpopKey } : {}),
+        ...(refreshed.stored ? { stored: refreshed.stored, refreshToken: refreshed.refreshToken, idToken: refreshed.idToken } : {}),
       },
       needsRefresh: false,
+      tokensInStore: false,
     },
     setCookies: cookies.write(jar, refreshed, now),
   };
