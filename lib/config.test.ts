@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type Env } from './config';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { ClientPrivateKey } from './client-private-key';
+import { ConfigError, loadConfig, type Config, type Env, type OidcClientAuthentication } from './config';
 
 const KEY = 'a'.repeat(64);
 const VALID: Env = {
@@ -11,6 +12,11 @@ const VALID: Env = {
   COOKIE_KEYS: KEY,
   API_ROUTES: '/api=http://api:8080,/api/orders=http://orders:8080/v1/',
 };
+
+function privateKeyOf(c: Config): ClientPrivateKey {
+  if (c.oidc.tokenAuthMethod !== 'private_key_jwt') throw new Error(`expected private_key_jwt, got ${c.oidc.tokenAuthMethod}`);
+  return c.oidc.clientPrivateKey;
+}
 
 function problemsOf(env: Env): string[] {
   try {
@@ -135,8 +141,32 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^OIDC_CLIENT_PRIVATE_KEY is missing/);
     const jwk = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
-    expect(loadConfig({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: JSON.stringify(jwk) }).oidc.clientPrivateKey?.alg).toBe('ES256');
+    expect(loadConfig({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: JSON.stringify(jwk) }).oidc)
+      .toHaveProperty('clientPrivateKey.alg', 'ES256');
     expect(problemsOf({ ...rest, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: 'nope' })[0]).toMatch(/^OIDC_CLIENT_PRIVATE_KEY/);
+  });
+
+  it('gives the oidc config exactly the credential of its auth method (a union on tokenAuthMethod)', () => {
+    const { OIDC_CLIENT_SECRET: _, ...rest } = VALID;
+    for (const method of ['client_secret_basic', 'client_secret_post'] as const) {
+      const { oidc } = loadConfig({ ...VALID, OIDC_TOKEN_AUTH_METHOD: method });
+      expect(oidc).toMatchObject({ tokenAuthMethod: method, clientSecret: 's3cret' });
+      expect(oidc).not.toHaveProperty('clientPrivateKey');
+      expect(problemsOf({ ...rest, OIDC_TOKEN_AUTH_METHOD: method })).toEqual([expect.stringMatching(/^OIDC_CLIENT_SECRET is missing/)]);
+    }
+    const jwk = JSON.stringify(generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }));
+    // A secret set next to private_key_jwt is never sent, so the config does not carry it.
+    const { oidc } = loadConfig({ ...VALID, OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', OIDC_CLIENT_PRIVATE_KEY: jwk });
+    expect(oidc.tokenAuthMethod).toBe('private_key_jwt');
+    expect(oidc).not.toHaveProperty('clientSecret');
+    expect(oidc).toHaveProperty('clientPrivateKey.alg', 'EdDSA');
+    // Type level (tsc): the credential exists only once the method is known, and then without `!`.
+    // @ts-expect-error -- clientSecret is not on every member of the union
+    void oidc.clientSecret;
+    if (oidc.tokenAuthMethod === 'private_key_jwt') expectTypeOf(oidc.clientPrivateKey).toEqualTypeOf<ClientPrivateKey>();
+    else expectTypeOf(oidc.clientSecret).toEqualTypeOf<string>();
+    expectTypeOf<Extract<OidcClientAuthentication, { tokenAuthMethod: 'private_key_jwt' }>>().not.toHaveProperty('clientSecret');
+    expectTypeOf<Exclude<OidcClientAuthentication, { tokenAuthMethod: 'private_key_jwt' }>>().not.toHaveProperty('clientPrivateKey');
   });
 
   describe('OIDC_CLIENT_PRIVATE_KEY is imported at start-up', () => {
@@ -156,7 +186,7 @@ describe('loadConfig', () => {
       ['Ed25519 PEM', pemOf(ed), 'EdDSA'], ['Ed25519 JWK without alg', jwkOf(ed), 'EdDSA'], ['Ed25519 JWK with alg EdDSA', jwkOf(ed, { alg: 'EdDSA' }), 'EdDSA'],
       ['a PEM with escaped newlines (one-line env files)', pemOf(ec).replace(/\n/g, '\\n'), 'ES256'],
     ])('%s → %s', (_name, key, alg) => {
-      const imported = loadConfig(withKey(key)).oidc.clientPrivateKey!;
+      const imported = privateKeyOf(loadConfig(withKey(key)));
       expect(imported.alg).toBe(alg);
       expect(imported.pkcs8).toMatch(/^-----BEGIN PRIVATE KEY-----/);
       if (key.includes('"kid"')) expect(imported.kid).toBe('k1');

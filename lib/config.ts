@@ -3,9 +3,33 @@
 import { loadApps } from './apps/load-apps';
 import { ClientKeyError, parseClientPrivateKey, type ClientPrivateKey } from './client-private-key';
 
-export type TokenAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+export type TokenAuthMethod = OidcClientAuthentication['tokenAuthMethod'];
 export type ParMode = 'auto' | 'always' | 'never';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * How the client authenticates at the token and revocation endpoints (RFC 6749 §2.3, OIDC Core §9):
+ * a secret exactly with a secret method, a private key exactly with private_key_jwt.
+ */
+export type OidcClientAuthentication =
+  | { readonly tokenAuthMethod: 'client_secret_basic' | 'client_secret_post'; readonly clientSecret: string }
+  | {
+    readonly tokenAuthMethod: 'private_key_jwt';
+    /** The signing key of client assertions (RFC 7523 §2.2), imported and checked at start-up. */
+    readonly clientPrivateKey: ClientPrivateKey;
+  };
+
+export type OidcConfig = OidcClientAuthentication & {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly redirectUri: string;
+  readonly postLogoutRedirectUri: string;
+  /** OIDC_PAR: push the authorization request (RFC 9126) when advertised (`auto`), always, or never. */
+  readonly par: ParMode;
+  /** OIDC_DPOP: sender-constrained tokens (RFC 9449), one key pair per session. */
+  readonly dpop: boolean;
+};
 
 export interface ApiRoute {
   /** Path prefix on the public origin, on a segment boundary, e.g. `/api/orders`. */
@@ -32,21 +56,7 @@ export interface Config {
   readonly publicOrigin: string;
   /** Cookies get `Secure` and the `__Host-` prefix (RFC 6265bis §4.1.3.2) on https and on localhost. */
   readonly secureCookies: boolean;
-  readonly oidc: {
-    readonly issuer: string;
-    readonly clientId: string;
-    readonly clientSecret: string | undefined;
-    readonly tokenAuthMethod: TokenAuthMethod;
-    /** private_key_jwt's signing key, imported and checked at start-up. */
-    readonly clientPrivateKey: ClientPrivateKey | undefined;
-    readonly scope: string;
-    readonly redirectUri: string;
-    readonly postLogoutRedirectUri: string;
-    /** OIDC_PAR: push the authorization request (RFC 9126) when advertised (`auto`), always, or never. */
-    readonly par: ParMode;
-    /** OIDC_DPOP: sender-constrained tokens (RFC 9449), one key pair per session. */
-    readonly dpop: boolean;
-  };
+  readonly oidc: OidcConfig;
   readonly cookiePrefix: string;
   /** The first key encrypts; every key decrypts (rotation). */
   readonly cookieKeys: readonly Buffer[];
@@ -165,13 +175,7 @@ export function loadAppConfig(env: Env, problems: string[], app?: { id: string; 
   const issuer = parseIssuer(required('OIDC_ISSUER'), publicOrigin, bad);
   const clientId = required('OIDC_CLIENT_ID');
 
-  const tokenAuthMethod = oneOf(text('OIDC_TOKEN_AUTH_METHOD') ?? 'client_secret_basic',
-    ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const, 'OIDC_TOKEN_AUTH_METHOD', bad);
-  // A secret that is never sent is no secret: private_key_jwt needs the key instead.
-  const clientSecret = tokenAuthMethod === 'private_key_jwt' ? text('OIDC_CLIENT_SECRET') : required('OIDC_CLIENT_SECRET');
-  const clientPrivateKey = tokenAuthMethod === 'private_key_jwt'
-    ? checkPrivateKey(required('OIDC_CLIENT_PRIVATE_KEY'), bad) : undefined;
-
+  const clientAuthentication = parseClientAuthentication(text, required, bad);
   const scope = text('OIDC_SCOPE') ?? 'openid profile offline_access';
   if (!scope.split(/\s+/).includes('openid')) bad('OIDC_SCOPE', 'must include "openid"');
 
@@ -212,7 +216,7 @@ export function loadAppConfig(env: Env, problems: string[], app?: { id: string; 
   const otel = parseOtel(text, bad);
 
   if (problems.length > problemsBefore || !publicOrigin || !issuer || !clientId || !cookieKeys || !apiRoutes
-    || !tokenAuthMethod || !par || !redirectPath || !logoutPath || !logLevel) {
+    || !clientAuthentication || !par || !redirectPath || !logoutPath || !logLevel) {
     return undefined;
   }
   const origin = new URL(publicOrigin);
@@ -223,7 +227,7 @@ export function loadAppConfig(env: Env, problems: string[], app?: { id: string; 
     publicOrigin,
     secureCookies: origin.protocol === 'https:' || LOOPBACK_HOSTS.has(origin.hostname),
     oidc: Object.freeze({
-      issuer, clientId, clientSecret, tokenAuthMethod, clientPrivateKey, scope,
+      ...clientAuthentication, issuer, clientId, scope,
       redirectUri: new URL(base + redirectPath, publicOrigin).href,
       postLogoutRedirectUri: new URL(base + logoutPath, publicOrigin).href,
       par, dpop,
@@ -235,6 +239,21 @@ export function loadAppConfig(env: Env, problems: string[], app?: { id: string; 
     logLevel, trustProxy, metricsPort, otel,
     sessionStore: sessionStore && Object.freeze(sessionStore),
   });
+}
+
+function parseClientAuthentication(
+  text: (name: string) => string | undefined, required: (name: string) => string | undefined, bad: Bad,
+): OidcClientAuthentication | undefined {
+  const method = oneOf(text('OIDC_TOKEN_AUTH_METHOD') ?? 'client_secret_basic',
+    ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const, 'OIDC_TOKEN_AUTH_METHOD', bad);
+  if (method === undefined) return undefined;
+  if (method === 'private_key_jwt') {
+    // A secret that is never sent is no secret: private_key_jwt needs the key instead (OIDC_CLIENT_SECRET is ignored).
+    const clientPrivateKey = checkPrivateKey(required('OIDC_CLIENT_PRIVATE_KEY'), bad);
+    return clientPrivateKey && { tokenAuthMethod: method, clientPrivateKey };
+  }
+  const clientSecret = required('OIDC_CLIENT_SECRET');
+  return clientSecret === undefined ? undefined : { tokenAuthMethod: method, clientSecret };
 }
 
 function parseOtel(text: (name: string) => string | undefined, bad: Bad): OtelConfig | undefined {

@@ -1,20 +1,10 @@
 // Library code throws ThError with a code from one closed union; toErrorResponse() is the one place
 // that turns any error into the contract's `{code, message}` JSON and an HTTP status.
+import { FRONT_CHANNEL_401_CODES, type ThErrorCode } from './client/error-codes';
 import { log } from './log';
 
-export type ErrorCode =
-  | 'invalid_request'
-  | 'unauthorized_request'
-  | 'authorization_error'
-  | 'token_expired'
-  | 'session_expired'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'payload_too_large'
-  | 'authorization_server_error'
-  | 'bad_gateway'
-  | 'gateway_timeout'
-  | 'server_error';
+/** The server's closed list of codes (one list with the client library's: lib/client/error-codes.ts). */
+export type ErrorCode = ThErrorCode;
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -32,7 +22,7 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 // OpenID Connect Core §3.1.2.6: these mean "the user must interact again"; the SPA treats them as 401.
-const FRONT_CHANNEL_401 = new Set(['login_required', 'interaction_required', 'consent_required', 'account_selection_required']);
+const FRONT_CHANNEL_401: ReadonlySet<string> = new Set(FRONT_CHANNEL_401_CODES);
 
 export interface ThErrorOptions {
   cause?: unknown;

@@ -2,6 +2,7 @@
 // (README "Logs") and plain fields; values of secret-looking keys are dropped as a last line of defence.
 import type { LogLevel } from './config';
 import { currentRequestContext } from './observability/request-context';
+import { nowMs } from './clock';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 // ASVS 5.0 V16.2.5: tokens, cookies and credentials never reach a log line.
@@ -27,7 +28,7 @@ export function log(level: LogLevel, event: string, fields: Record<string, unkno
   if (!isLogged(level)) return;
   // Contract §9: every line written while serving a request carries that request's X-Request-Id.
   const requestId = currentRequestContext()?.requestId;
-  const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...(requestId ? { requestId } : {}), ...scrub(fields) });
+  const line = JSON.stringify({ time: new Date(nowMs()).toISOString(), level, event, ...(requestId ? { requestId } : {}), ...scrub(fields) });
   (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line + '\n');
 }
 

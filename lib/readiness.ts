@@ -6,6 +6,7 @@ import { log } from './log';
 import { describeCause } from './errors';
 import type { ParMode } from './config';
 import { meetsPushedAuthorizationPolicy } from './oidc/pushed-authorization';
+import { nowMs } from './clock';
 
 export interface ReadinessOptions {
   issuer: string;
@@ -40,7 +41,7 @@ export function discoveryUrl(issuer: string): string {
 
 /** True when discovery answers with `issuer` equal to the configured one (OIDC Discovery §4.3). */
 export function checkIdentityServerReady(opts: ReadinessOptions): Promise<boolean> {
-  const now = opts.now ?? Date.now;
+  const now = opts.now ?? nowMs;
   let state = states.get(opts.issuer);
   if (!state) states.set(opts.issuer, (state = { ready: undefined, until: 0 }));
   if (state.ready !== undefined && state.until > now()) return Promise.resolve(state.ready);

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Env } from '../config';
 
@@ -43,18 +44,32 @@ describe('loadConfig with APPS (contract §8)', () => {
     const [shop, admin] = c.apps!;
     expect(shop!.app).toEqual({ id: 'shop', basePath: '/shop', staticDir: '/shop' });
     expect(shop!.oidc.clientId).toBe('shop-bff');
-    expect(shop!.oidc.clientSecret).toBe('shared-secret');
+    expect(shop!.oidc).toMatchObject({ tokenAuthMethod: 'client_secret_basic', clientSecret: 'shared-secret' });
     expect(shop!.oidc.redirectUri).toBe('https://www.example.com/shop/');
     expect(shop!.oidc.postLogoutRedirectUri).toBe('https://www.example.com/shop/');
     expect(shop!.apiRoutes).toEqual([{ prefix: '/shop/api/orders', upstream: 'http://orders:8080/v1' }]);
     expect(shop!.cookiePrefix).toBe('th-shop');
     expect(shop!.refreshMarginSeconds).toBe(30);
-    expect(admin!.oidc.clientSecret).toBe('admin-secret');
+    expect(admin!.oidc).toMatchObject({ tokenAuthMethod: 'client_secret_basic', clientSecret: 'admin-secret' });
     expect(admin!.apiRoutes).toEqual([{ prefix: '/admin/api', upstream: 'http://api:8080' }]);
     expect(admin!.cookiePrefix).toBe('th-admin');
     expect(admin!.refreshMarginSeconds).toBe(5);
     expect(c.app?.id).toBe('shop'); // the process-wide object is the first app's, with the list
     expect(Object.isFrozen(c.apps)).toBe(true);
+  });
+
+  it('gives each app the credential of its own auth method: a key for private_key_jwt, the secret otherwise', () => {
+    const jwk = JSON.stringify(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }));
+    const [shop, admin] = loadConfig({
+      ...TWO_APPS, APP_SHOP_OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt', APP_SHOP_OIDC_CLIENT_PRIVATE_KEY: jwk,
+    }).apps!;
+    expect(shop!.oidc.tokenAuthMethod).toBe('private_key_jwt');
+    expect(shop!.oidc).not.toHaveProperty('clientSecret'); // the shared secret is not the key-using app's
+    expect(shop!.oidc).toHaveProperty('clientPrivateKey.alg', 'ES256');
+    expect(admin!.oidc).toMatchObject({ tokenAuthMethod: 'client_secret_basic', clientSecret: 'admin-secret' });
+    expect(admin!.oidc).not.toHaveProperty('clientPrivateKey');
+    expect(problemsOf({ ...TWO_APPS, APP_SHOP_OIDC_TOKEN_AUTH_METHOD: 'private_key_jwt' }))
+      .toEqual([expect.stringMatching(/^APP_SHOP_OIDC_CLIENT_PRIVATE_KEY \(or OIDC_CLIENT_PRIVATE_KEY\) is missing/)]);
   });
 
   it('derives a host-based app: own origin, base path /, static files from public/<id>/', () => {

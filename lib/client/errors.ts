@@ -2,25 +2,13 @@
 // §3) so that apps branch on it, never on message text; a few client-side codes cover what happens
 // before any request leaves the browser.
 
-/** Codes the token handler returns (docs/contract.md §2 and §3). */
-export type ServerErrorCode =
-  | 'invalid_request'
-  | 'unauthorized_request'
-  | 'authorization_error'
-  | 'token_expired'
-  | 'session_expired'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'payload_too_large'
-  | 'authorization_server_error'
-  | 'bad_gateway'
-  | 'gateway_timeout'
-  | 'server_error'
-  // Front-channel `error` values of the authorization response, passed through by login/end.
-  | 'login_required'
-  | 'interaction_required'
-  | 'consent_required'
-  | 'account_selection_required';
+import type { FrontChannel401Code, ThErrorCode } from './error-codes';
+
+/**
+ * Codes the token handler returns (docs/contract.md §2 and §3): the server's own (the list in
+ * ./error-codes, shared with the server) and the front-channel `error` values login/end passes through.
+ */
+export type ServerErrorCode = ThErrorCode | FrontChannel401Code;
 
 /** Codes raised by the library itself, with status 0 (no HTTP response involved). */
 export type ClientErrorCode = 'cross_origin_request' | 'network_error' | 'invalid_response';

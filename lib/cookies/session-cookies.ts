@@ -14,6 +14,7 @@ import { CookieCodec } from './codec';
 import { CookieJar } from './cookie-jar';
 import { clearChunked, readChunked, writeChunked } from './chunked-cookie';
 import { OpenedCookieCache, type OpenedCookieCacheLimits } from './opened-cookie-cache';
+import { nowMs, nowSeconds } from '../clock';
 
 export type SessionCookieKind = 'at' | 'rt' | 'id' | 'csrf' | 'dpop';
 export const SESSION_COOKIE_KINDS: readonly SessionCookieKind[] = ['at', 'rt', 'id', 'csrf', 'dpop'];
@@ -72,7 +73,7 @@ export type Opened<T> = { status: 'absent' } | { status: 'invalid' } | { status:
  */
 interface Record { s: string; v: string; x?: number; i?: number; d?: string; u?: string; n?: string; c?: number; t?: string }
 
-export const nowSeconds = () => Math.floor(Date.now() / 1000);
+export { nowSeconds }; // lib/clock.ts's, for the modules that read it from here
 
 /** The principal and creation time recorded in a csrf cookie's record; only the fields it holds. */
 export function principalOf(rec: Readonly<Record>): SessionPrincipal & { createdAt?: number } {
@@ -146,7 +147,7 @@ export class SessionCookies {
   }
 
   /** Opens one cookie; `sid` (when given) must match, so cookies of two sessions never combine. */
-  open(jar: CookieJar, kind: SessionCookieKind, sid?: string, nowSeconds = Date.now() / 1000): Opened<Readonly<Record>> {
+  open(jar: CookieJar, kind: SessionCookieKind, sid?: string, nowSeconds = nowMs() / 1000): Opened<Readonly<Record>> {
     const raw = readChunked(jar, this.names[kind]);
     if (raw === undefined) return { status: 'absent' };
     if (raw === null || raw === '') return { status: 'invalid' };

@@ -1,6 +1,6 @@
 // POST /oauth-agent/backchannel-logout (OpenID Connect Back-Channel Logout 1.0 §2.5–2.8, docs/contract.md §7):
 // the identity server says a session ended there; every BFF session it names ends here too.
-import { nowSeconds } from '../cookies/session-cookies';
+import { nowSeconds } from '../clock';
 import { BackChannelLogoutError } from '../errors';
 import { log } from '../log';
 import { countBackchannelLogout } from '../observability/metrics';

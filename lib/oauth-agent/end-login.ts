@@ -1,6 +1,7 @@
 // POST /oauth-agent/login/end: finishes the login when the page URL carries the authorization
 // response for a pending transaction; otherwise reports the current session (Curity contract).
-import { nowSeconds, type Session } from '../cookies/session-cookies';
+import { nowSeconds } from '../clock';
+import type { Session } from '../cookies/session-cookies';
 import { jsonResponse, badRequest, FrontChannelError, ThError, toErrorResponse } from '../errors';
 import { log } from '../log';
 import type { SessionPrincipal } from '../cookies/session-cookies';

@@ -8,6 +8,7 @@
 // replayed transaction cookie never starts a second redemption nor, after the window, gets a session.
 import { createHash } from 'node:crypto';
 import type { Session } from '../cookies/session-cookies';
+import { nowMs } from '../clock';
 
 export interface Redemption {
   /** SHA-256 of the authorization response's code (or error): the same transaction with another code is no duplicate. */
@@ -51,7 +52,7 @@ export function startRedemption(key: string, responseTag: string, expiresAt: num
   forgetExpired(now);
   const result = finish();
   const redemption: Redemption = { responseTag, result, expiresAt };
-  result.then((s) => { redemption.outcome = { sid: s.sid, finishedAt: Date.now() / 1000 }; }, () => { redemption.outcome = null; });
+  result.then((s) => { redemption.outcome = { sid: s.sid, finishedAt: nowMs() / 1000 }; }, () => { redemption.outcome = null; });
   redemptions.set(key, redemption);
   return redemption;
 }

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config';
 import type { CookieCodec } from '../cookies/codec';
 import { CookieJar, serializeCookie, serializeCookieRemoval } from '../cookies/cookie-jar';
-import { cookieBaseName, cookiePath, nowSeconds } from '../cookies/session-cookies';
+import { nowSeconds } from '../clock';
+import { cookieBaseName, cookiePath } from '../cookies/session-cookies';
 import type { LoginTransaction } from '../oidc/authorization-request';
 
 /** Contract §2: the transaction expires after 10 minutes. */

@@ -1,7 +1,7 @@
 // GET /oauth-agent/session, and login/end when the page URL carries no authorization response:
 // whether the browser holds a session, with its CSRF token and the access token's remaining life.
 import type { Session } from '../cookies/session-cookies';
-import { nowSeconds } from '../cookies/session-cookies';
+import { nowSeconds } from '../clock';
 import { jsonResponse } from '../errors';
 import { requireSession, type AgentContext } from './agent-route';
 

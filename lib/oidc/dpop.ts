@@ -3,6 +3,7 @@
 // (planForward, synchronous on both transports) can add a fresh proof per upstream request without
 // changing how the transports call it. jose stays the library for JOSE work that may be async.
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { nowSeconds } from '../clock';
 
 /** RFC 9449 §4.2 / §5: ES256 proofs (P-256), the algorithm every DPoP server must support in practice. */
 export const DPOP_ALG = 'ES256';
@@ -70,12 +71,12 @@ export interface ProofClaims {
 }
 
 /** RFC 9449 §4.2: a DPoP proof JWT, fresh (new `jti`, current `iat`) on every call. */
-export function createDpopProof(key: DpopKey, claims: ProofClaims, nowSeconds = Math.floor(Date.now() / 1000)): string {
+export function createDpopProof(key: DpopKey, claims: ProofClaims, now = nowSeconds()): string {
   const { privateKey, header } = prepare(key);
   const payload: Record<string, unknown> = {
     htm: claims.method.toUpperCase(),
     htu: `${claims.url.origin}${claims.url.pathname}`,
-    iat: nowSeconds,
+    iat: now,
     jti: randomBytes(16).toString('base64url'),
   };
   if (claims.accessToken !== undefined) payload.ath = createHash('sha256').update(claims.accessToken, 'ascii').digest('base64url');

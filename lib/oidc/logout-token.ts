@@ -4,6 +4,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Config } from '../config';
 import { getOidcConfiguration } from './oidc-configuration';
+import { nowSeconds } from '../clock';
 
 /** The event member that makes a JWT a logout token (Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -47,7 +48,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
 /** Every §2.6 rule, in the spec's order; `now` in unix seconds. */
-export async function verifyLogoutToken(oidc: Config['oidc'], logoutToken: string, now = Math.floor(Date.now() / 1000)): Promise<LogoutTokenClaims> {
+export async function verifyLogoutToken(oidc: Config['oidc'], logoutToken: string, now = nowSeconds()): Promise<LogoutTokenClaims> {
   // §2.6 step 1: this client registers no encryption, so a JWE (5 parts) is not a token for it.
   if (logoutToken.split('.').length !== 3) throw new LogoutTokenRejected('The logout token is not a signed JWT');
   let typ: unknown;

@@ -26,7 +26,8 @@ export function useBackChannelFetch(fetchImpl: client.CustomFetch | undefined): 
 async function discover(oidc: Config['oidc']): Promise<client.Configuration> {
   const insecure = new URL(oidc.issuer).protocol === 'http:';
   const configuration = await client.discovery(
-    new URL(oidc.issuer), oidc.clientId, { client_secret: oidc.clientSecret }, await createClientAuthentication(oidc),
+    // No client metadata: the client authentication below is the only use openid-client has for a secret.
+    new URL(oidc.issuer), oidc.clientId, undefined, await createClientAuthentication(oidc),
     {
       timeout: BACK_CHANNEL_TIMEOUT_SECONDS,
       // Client spans for every identity-server call when tracing is on (docs/contract.md §9); the test seam's fetch when set.

@@ -9,6 +9,7 @@ import { toOidcError, type OidcStep } from './oidc-errors';
 import { decodeIdTokenClaims } from './id-token-claims';
 import type { DpopKey } from './dpop';
 import { dpopHandleFor } from './dpop-handle';
+import { nowSeconds } from '../clock';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -64,7 +65,7 @@ function toIssuedTokens(response: client.TokenEndpointResponse, now: number): Is
  * (signature, iss, aud, exp, nonce, auth_time when max_age was asked).
  */
 export async function redeemAuthorizationCode(
-  oidc: Config['oidc'], responseParams: URLSearchParams, transaction: LoginTransaction, now = Math.floor(Date.now() / 1000),
+  oidc: Config['oidc'], responseParams: URLSearchParams, transaction: LoginTransaction, now = nowSeconds(),
 ): Promise<IssuedTokens> {
   // The redirect_uri sent to the token endpoint is the configured one (RFC 6749 §4.1.3), never the page's URL.
   const currentUrl = new URL(oidc.redirectUri);
@@ -90,7 +91,7 @@ export async function redeemAuthorizationCode(
  * validates its signature, `iss` and `aud`; the continuity with the session's subject is checked here).
  */
 export async function refreshAccessToken(
-  oidc: Config['oidc'], refreshToken: string, previousIdToken: string | undefined, now = Math.floor(Date.now() / 1000),
+  oidc: Config['oidc'], refreshToken: string, previousIdToken: string | undefined, now = nowSeconds(),
   dpopKey?: DpopKey,
 ): Promise<IssuedTokens> {
   return step(oidc, 'refresh', async (configuration) => {

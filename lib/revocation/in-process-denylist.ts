@@ -3,8 +3,8 @@
 import { log } from '../log';
 import { DenylistMirror, DEFAULT_MIRROR_LIMITS, type MirrorLimits } from './denylist-mirror';
 import type { RevocableSession, Revocation, SessionDenylist } from './session-denylist';
+import { nowSeconds } from '../clock';
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class InProcessDenylist implements SessionDenylist {
   readonly mirror: DenylistMirror;

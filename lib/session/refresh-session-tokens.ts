@@ -11,6 +11,7 @@ import { countRefresh } from '../observability/metrics';
 import { InMemoryRefreshCoordinator, type RefreshCoordinator } from './refresh-coordinator';
 import { InMemorySuccessorStore, type SuccessorStore, type SuccessorTokens } from './successor-store';
 import { createSharedRefreshStores } from './shared-refresh-stores';
+import { nowMs } from '../clock';
 
 export type RefreshConfig = Pick<Config, 'oidc' | 'refreshGraceSeconds' | 'refreshMarginSeconds' | 'app'>;
 
@@ -91,7 +92,7 @@ export async function refreshSessionTokens(session: Session, deps: RefreshDepend
   const successors = deps.successors ?? defaultSuccessorStore();
   // RFC 9449 §5: the refresh is proven with the session's own DPoP key (absent for Bearer sessions).
   const grant = deps.grant ?? ((rt: string, id: string | undefined) => refreshAccessToken(config.oidc, rt, id, undefined, session.dpopKey));
-  const now = deps.now ?? (() => Date.now() / 1000);
+  const now = deps.now ?? (() => nowMs() / 1000);
   // Contract §8: coordination and successors, in memory and in the shared store, are per app (a key
   // of one app never answers another's).
   const keyOf = (rt: string) => (config.app ? `${config.app.id}:${refreshTokenKey(rt)}` : refreshTokenKey(rt));

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { StoreUnavailableError, type SessionStore } from '../store/redis-client';
 import type { StoreCrypto } from '../store/store-crypto';
 import { InMemoryRefreshCoordinator, type RefreshCoordinator } from './refresh-coordinator';
+import { nowMs } from '../clock';
 
 // Released only by its owner: delete the key only if it still holds our random value.
 const RETRY_SLOW_STORE_MS = 1_500;
@@ -38,17 +39,17 @@ export class StoreRefreshCoordinator implements RefreshCoordinator {
     const lock = `${this.store.prefix}l:${this.crypto.name('lock', key)}`;
     const owner = randomBytes(16).toString('base64url');
     // A holder that died leaves the lock until its TTL; waiting longer than that is pointless.
-    const giveUpAt = Date.now() + this.opts.lockTtlMs;
+    const giveUpAt = nowMs() + this.opts.lockTtlMs;
     // A slow answer while the store is still considered up is retried for this long, not given up
     // at once: falling back to per-process coordination risks a second grant on another instance.
-    const retryUntil = Date.now() + RETRY_SLOW_STORE_MS;
+    const retryUntil = nowMs() + RETRY_SLOW_STORE_MS;
     for (;;) {
       let acquired: boolean;
       try {
         acquired = (await this.store.command(['SET', lock, owner, 'NX', 'PX', this.opts.lockTtlMs])) === 'OK';
       } catch (err) {
         if (!(err instanceof StoreUnavailableError)) throw err;
-        if (this.store.state === 'ok' && Date.now() < retryUntil) continue;
+        if (this.store.state === 'ok' && nowMs() < retryUntil) continue;
         return fn();
       }
       if (acquired) {
@@ -58,7 +59,7 @@ export class StoreRefreshCoordinator implements RefreshCoordinator {
           await this.store.evaluate(RELEASE, [lock], [owner]).catch(() => undefined); // else it lapses by TTL
         }
       }
-      if (Date.now() > giveUpAt) return fn();
+      if (nowMs() > giveUpAt) return fn();
       await new Promise((r) => setTimeout(r, this.pollMs * (1 + Math.random())));
     }
   }

@@ -1,6 +1,7 @@
 // Remembers, for a short grace window, which tokens replaced a rotated refresh token, so a request
 // that left the browser before the new cookies arrived still succeeds instead of presenting a
 // used refresh token (which a rotating identity server treats as theft and revokes the grant).
+import { nowMs } from '../clock';
 
 export interface SuccessorTokens {
   accessToken: string;
@@ -28,7 +29,7 @@ interface Entry { value: SuccessorEntry; expiresAtMs: number }
 export class InMemorySuccessorStore implements SuccessorStore {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly maxEntries = 10_000, private readonly now: () => number = Date.now) {}
+  constructor(private readonly maxEntries = 10_000, private readonly now: () => number = nowMs) {}
 
   get(key: string): SuccessorEntry | undefined {
     const entry = this.entries.get(key);

@@ -6,6 +6,7 @@
 // Nothing readable at rest (docs/contract.md §6): key names are keyed hashes, values and messages sealed.
 // The store down never fails a request: revocations take effect in this instance's mirror at once,
 // and are written to the store when it is back.
+import { nowMs, nowSeconds } from '../clock';
 import { describeCause } from '../errors';
 import { log } from '../log';
 import { InProcessDenylist } from '../revocation/in-process-denylist';
@@ -21,8 +22,6 @@ const CHANNEL = 'denylist';
 const MAX_PENDING = 10_000;
 
 interface Entry { r: Revocation; u: number }
-
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** The identity of a revocation, hashed into its key name (never stored in the clear). */
 function identityOf(r: Revocation): string {
@@ -64,8 +63,8 @@ export class RedisSessionDenylist implements SessionDenylist {
 
   /** Resolves once this instance has subscribed and loaded the store's entries, or after `timeoutMs`. */
   async ready(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.synced && Date.now() < deadline) {
+    const deadline = nowMs() + timeoutMs;
+    while (!this.synced && nowMs() < deadline) {
       await (this.syncing ?? new Promise((r) => setTimeout(r, 20)));
       if (!this.synced) await new Promise((r) => setTimeout(r, 20));
     }

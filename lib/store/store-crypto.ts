@@ -2,6 +2,7 @@
 // keyed hashes (HMAC-SHA-256 with a key derived from COOKIE_KEYS, so a leaked dump cannot even be
 // matched against a known token), values are sealed with the cookie codec, bound to their key name.
 import { createHmac, hkdfSync } from 'node:crypto';
+import { nowMs } from '../clock';
 import type { Config } from '../config';
 import { CookieCodec } from '../cookies/codec';
 
@@ -24,7 +25,7 @@ export class StoreCrypto {
 
   /** AES-256-GCM, associated data = purpose and key name (RFC 5116 §3): a value moved to another key does not open. */
   seal(purpose: string, name: string, payload: string, ttlSeconds: number): string {
-    return this.codec.seal(`${purpose} ${name}`, payload, Date.now() / 1000 + ttlSeconds);
+    return this.codec.seal(`${purpose} ${name}`, payload, nowMs() / 1000 + ttlSeconds);
   }
 
   open(purpose: string, name: string, sealed: string): string | null {

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import { createSigningKey, signIdToken, verifyClientAssertion, type SigningKey } from './scripted-idp-crypto';
+import { nowSeconds as now } from '../clock';
 
 export interface ScriptedClient {
   secret?: string;
@@ -30,7 +31,6 @@ export interface AuthorizeOptions {
   error?: string;
 }
 
-const now = () => Math.floor(Date.now() / 1000);
 const random = () => randomBytes(24).toString('base64url');
 
 export class ScriptedIdentityServer {
