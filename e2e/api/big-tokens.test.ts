@@ -4,13 +4,14 @@
 // kinds of refresh and logout work on both transports, and a second instance serves the session from
 // the store alone. Without a store the tokens are chunked into cookies as before.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { applySetCookies } from '../harness/browser-cookies';
 import { freePort } from '../harness/free-port';
 import { browserHeaders, loginThroughBff } from '../harness/login-through-bff';
 import { startRedis, type RunningRedis } from '../harness/redis-server';
 import { startStack, type Stack } from '../harness/stack';
 import { startBff, type RunningBff, type Transport } from '../harness/start-bff';
-import { callAgent, openSession, refreshGrants, idpEvents } from './agent-test-helpers';
+import { callAgent, CSRF_HEADER, idpEvents, openSession, refreshGrants } from './agent-test-helpers';
 
 const TOKEN_BYTES = 12_000;
 // Long enough for a login on a loaded machine; the proactive refresh is due after half of it.
@@ -104,6 +105,23 @@ describe('with a store: big sessions keep their tokens in it', () => {
     });
   });
 
+  it('a WebSocket of a big session (Node transport) is relayed with its stored token', async () => {
+    const bff = stack.bff('node');
+    const login = await loginThroughBff(bff, 'erin');
+    expect(openSession(bff, login.cookies)!.stored).toBeDefined();
+    const ws = new WebSocket(`${bff.origin.replace('http', 'ws')}/api/ws`, { headers: { origin: bff.origin, cookie: login.cookies } });
+    try {
+      const echoed = await new Promise<string>((resolve, reject) => {
+        ws.once('open', () => ws.send('ping'));
+        ws.once('message', (m) => resolve(m.toString()));
+        ws.once('error', reject);
+      });
+      expect(echoed).toBe('ping');
+    } finally {
+      ws.close();
+    }
+  });
+
   it('a second instance (same origin, keys and store, nothing in its memory) serves the session from the store, and ends it when the entry is gone', async () => {
     const a = stack.bff('node');
     const b = await startBff({
@@ -125,6 +143,31 @@ describe('with a store: big sessions keep their tokens in it', () => {
       expect(res.status).toBe(401);
       expect((await res.json()).code).toBe('session_expired');
       expect(res.headers.getSetCookie().filter((l) => /Max-Age=0/.test(l)).length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await b.stop();
+    }
+  });
+
+  // Last in this block: it stops the store.
+  it('while the store is down: an instance that never opened the session answers 500 server_error and keeps its cookies, the one that did keeps serving, logout still ends it', async () => {
+    const a = stack.bff('node');
+    const b = await startBff({
+      transport: 'node', port: await freePort(), issuer: stack.local.issuer, apiRoutes: `/api=${stack.local.apiUrl}`,
+      cookieKeys: stack.cookieKeys, env: { PUBLIC_ORIGIN: a.origin, SESSION_STORE_URL: redis.url, SESSION_STORE_PREFIX: PREFIX },
+    });
+    try {
+      const login = await loginThroughBff(a, 'dave');
+      expect(openSession(a, login.cookies)!.stored).toBeDefined();
+      await redis.stop();
+      const res = await fetch(`${b.origin}/api/echo`, { headers: browserHeaders(a, login.cookies) });
+      expect(res.status).toBe(500);
+      expect((await res.json()).code).toBe('server_error');
+      expect(res.headers.getSetCookie()).toEqual([]);
+      expect(await callApi(a, login.cookies)).toMatchObject({ status: 200, sub: 'dave' });
+
+      const logout = await fetch(`${b.origin}/oauth-agent/logout`, { method: 'POST', headers: browserHeaders(a, login.cookies, { [CSRF_HEADER]: login.csrf }) });
+      expect(logout.status).toBe(200);
+      expect(logout.headers.getSetCookie().filter((l) => /Max-Age=0/.test(l)).length).toBeGreaterThanOrEqual(2);
     } finally {
       await b.stop();
     }

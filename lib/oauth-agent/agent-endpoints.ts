@@ -21,7 +21,7 @@ export const AGENT_ENDPOINTS: Readonly<Record<string, RouteExports>> = Object.fr
   userInfo: agentRoute({ GET: getUserInfo }, { session: true }),
   claims: agentRoute({ GET: getClaims }, { session: true }),
   refresh: agentRoute({ POST: refreshSession }, { csrf: true, session: true }),
-  logout: agentRoute({ POST: logout }, { csrf: true, session: true }),
+  logout: agentRoute({ POST: logout }, { csrf: true, session: true, storedTokens: 'best-effort' }),
   'backchannel-logout': agentRoute({ POST: backchannelLogout }, { serverToServer: true }),
 });
 

@@ -33,7 +33,15 @@ export type AgentHandler<C extends AgentContext = AgentContext> = (ctx: C) => Pr
  * Require a readable session (otherwise 401 unauthorized_request), and with `csrf` the session-bound
  * x-{p}-csrf header too (docs/contract.md §2). Its handlers get a SessionContext.
  */
-export interface SessionPolicy { session: true; csrf?: boolean }
+export interface SessionPolicy {
+  session: true;
+  csrf?: boolean;
+  /**
+   * `best-effort`: a big session whose stored tokens cannot be loaded (store down, entry gone) still
+   * reaches the handler, without them. For logout, which must end the session whatever the store does.
+   */
+  storedTokens?: 'best-effort';
+}
 
 /**
  * No session needed. `serverToServer`: called by the identity server, not by the SPA (back-channel
@@ -157,7 +165,8 @@ async function openGuardedSession({ request, config, jar, cookies }: AgentContex
     }
   }
   // Docs/contract.md §7 "Big tokens": a stored session's tokens come from the store.
-  return withStoredTokens(session, config, () => cookies.clear(jar));
+  const loaded = withStoredTokens(session, config, () => cookies.clear(jar));
+  return policy.storedTokens === 'best-effort' ? loaded.catch(() => session) : loaded;
 }
 
 /** The exports of an agent route.ts: the handlers under their policy, 405 JSON for every other method. */
