@@ -2,12 +2,18 @@
 // the transparent refresh decide, as for HTTP, then the handshake goes to the upstream on a fresh
 // connection of its own (a WebSocket owns its connection; no pooling) with node:http. Whatever the
 // upstream answers, 101 or a refusal, passes the same response filter as HTTP (toBrowserHeaders).
+// Observed as an /api/* request (docs/contract.md §9): X-Request-Id on the answer, upstream and in the
+// log lines, and one count by route and status (101 for an upgrade) when the handshake is answered.
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Config } from '@next-token-handler/lib/config';
 import { toErrorResponse, unauthorized } from '@next-token-handler/lib/errors';
+import { countProxyRequest } from '@next-token-handler/lib/observability/metrics';
+import { runInRequestContext } from '@next-token-handler/lib/observability/request-context';
+import { REQUEST_ID_HEADER, requestIdFor } from '@next-token-handler/lib/observability/request-id';
+import { proxyRouteLabel } from '@next-token-handler/lib/observability/route-label';
 import { planForward, type ForwardPlan } from '@next-token-handler/lib/oauth-proxy/plan-forward';
 import { isReadyToForward, refreshBeforeForward, type RefreshedPlan } from '@next-token-handler/lib/oauth-proxy/refresh-before-forward';
 import { addProxyResponseHeaders, isRelayableStatus, toBrowserHeaders, withProxyResponseHeaders } from '@next-token-handler/lib/oauth-proxy/response-headers';
@@ -19,6 +25,12 @@ import { writeSocketError, writeSocketHead, writeSocketResponse } from './write-
 /** A refused handshake's body is relayed up to this size (it is an error page, not a stream). */
 const MAX_REFUSAL_BODY_BYTES = 64 * 1024;
 
+/** One handshake's observation: its request id, and the count made once it is answered. */
+interface Handshake {
+  requestId: string;
+  answered(status: number): void;
+}
+
 export class WebSocketProxy {
   private readonly open = new Set<Duplex>();
 
@@ -26,19 +38,28 @@ export class WebSocketProxy {
 
   /** Only from PUBLIC_ORIGIN with a valid session (RFC 6455 §10.2). */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, config: Config = this.config): void {
+    // The id goes upstream with the request's headers, as on HTTP (lib/observability/node-proxy-observation.ts).
+    const requestId = requestIdFor(req.headers[REQUEST_ID_HEADER]);
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    const route = proxyRouteLabel(req.url, config.apiRoutes);
+    const handshake: Handshake = { requestId, answered: (status) => countProxyRequest(route, status) };
+    runInRequestContext({ requestId }, () => this.handshake(req, socket, head, config, handshake));
+  }
+
+  private handshake(req: IncomingMessage, socket: Duplex, head: Buffer, config: Config, hs: Handshake): void {
     let plan: ForwardPlan;
     try {
       // Browsers send Origin on every handshake and no CSRF header can be added: Origin is the check.
       if (req.headers.origin !== config.publicOrigin) throw unauthorized('The WebSocket handshake is not from the application\'s origin');
       plan = planForward({ method: req.method ?? 'GET', target: req.url ?? '/', headers: new NodeRequestHeaders(req.headers), clientAddress: req.socket.remoteAddress, upgrade: true }, config);
     } catch (err) {
-      this.refuse(req, socket, err);
+      this.refuse(req, socket, err, hs);
       return;
     }
-    if (isReadyToForward(plan)) { this.relay(req, socket, head, { plan, setCookies: [] }, config); return; }
+    if (isReadyToForward(plan)) { this.relay(req, socket, head, { plan, setCookies: [] }, config, hs); return; }
     refreshBeforeForward(plan, new NodeRequestHeaders(req.headers), config).then(
-      (refreshed) => this.relay(req, socket, head, refreshed, config),
-      (err: unknown) => this.refuse(req, socket, err),
+      (refreshed) => this.relay(req, socket, head, refreshed, config, hs),
+      (err: unknown) => this.refuse(req, socket, err, hs),
     );
   }
 
@@ -47,12 +68,14 @@ export class WebSocketProxy {
     for (const socket of this.open) socket.end();
   }
 
-  private refuse(req: IncomingMessage, socket: Duplex, err: unknown): void {
-    const response = toErrorResponse(toUpstreamError(err), { transport: 'node', path: pathOf(req), websocket: true });
-    void writeSocketResponse(socket, withProxyResponseHeaders(response));
+  private refuse(req: IncomingMessage, socket: Duplex, err: unknown, hs: Handshake): void {
+    const response = withProxyResponseHeaders(toErrorResponse(toUpstreamError(err), { transport: 'node', path: pathOf(req), websocket: true }));
+    response.headers.set(REQUEST_ID_HEADER, hs.requestId);
+    hs.answered(response.status);
+    void writeSocketResponse(socket, response);
   }
 
-  private relay(req: IncomingMessage, socket: Duplex, head: Buffer, { plan, setCookies }: RefreshedPlan, config: Config): void {
+  private relay(req: IncomingMessage, socket: Duplex, head: Buffer, { plan, setCookies }: RefreshedPlan, config: Config, hs: Handshake): void {
     if (socket.destroyed) return;
     const url = plan.upstreamUrl;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -70,13 +93,17 @@ export class WebSocketProxy {
       upstream.destroy();
       const error = toUpstreamError(err);
       toErrorResponse(error, { transport: 'node', path: pathOf(req), websocket: true }); // logs it
+      hs.answered(error.status);
       if (socket.writable && !socket.destroyed) {
-        writeSocketError(socket, error.status, { code: error.code, message: error.message }, addProxyResponseHeaders({}, setCookies));
+        writeSocketError(socket, error.status, { code: error.code, message: error.message }, { ...addProxyResponseHeaders({}, setCookies), [REQUEST_ID_HEADER]: hs.requestId });
       } else {
         socket.destroy();
       }
     };
-    const headersFor = (r: IncomingMessage) => toBrowserHeaders(Object.entries(r.headers), { route: plan.route, upstreamUrl: url, publicOrigin: config.publicOrigin }, setCookies);
+    const headersFor = (r: IncomingMessage): Record<string, string | string[]> => ({
+      ...toBrowserHeaders(Object.entries(r.headers), { route: plan.route, upstreamUrl: url, publicOrigin: config.publicOrigin }, setCookies),
+      [REQUEST_ID_HEADER]: hs.requestId,
+    });
 
     socket.once('close', () => { clearTimeout(timer); this.open.delete(socket); unregister(); upstream.destroy(); });
     socket.on('error', () => upstream.destroy());
@@ -89,6 +116,7 @@ export class WebSocketProxy {
       const headers = headersFor(res);
       headers.connection = 'Upgrade';
       headers.upgrade = res.headers.upgrade ?? 'websocket';
+      hs.answered(101);
       writeSocketHead(socket, 101, res.statusMessage, headers);
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       splice(socket, upstreamSocket);
@@ -98,6 +126,7 @@ export class WebSocketProxy {
       clearTimeout(timer);
       if (!isRelayableStatus(res.statusCode ?? 0, false)) { res.destroy(); fail(invalidUpstreamStatus(res.statusCode ?? 0)); return; }
       answered = true;
+      hs.answered(res.statusCode ?? 502);
       relayRefusal(socket, res, headersFor(res));
     });
     // Bytes the browser sent after its handshake belong to the WebSocket: read again once spliced.

@@ -3,7 +3,9 @@
 // traces exported over OTLP/HTTP JSON to a local receiver, whose trace id is the one the sample API
 // received in `traceparent`. Witnesses: the metrics listener, the sample API's canary log, the
 // receiver's spans and the BFF's own log lines.
+import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { applySetCookies } from '../harness/browser-cookies';
 import { freePort } from '../harness/free-port';
 import { browserHeaders, loginThroughBff } from '../harness/login-through-bff';
@@ -223,6 +225,44 @@ describe.each(TRANSPORTS)('%s transport', (transport) => {
     }
     // Only our own spans leave: Next's (which copy the request target) are dropped.
     expect(new Set(receiver.spans.map((s) => s.scope))).toEqual(new Set(['next-token-handler']));
+  });
+});
+
+describe('WebSocket handshakes (node transport)', () => {
+  it('carry X-Request-Id (the client\'s, also upstream and in the log line) and count by status: 101 upgraded, 401 refused', async () => {
+    const bff = bffs.node;
+    const wsUrl = `${bff.origin.replace('http', 'ws')}/api/ws`;
+    const login = await loginThroughBff(bff, 'dora');
+    const before = (await scrape(metricsUrls.node)).samples;
+    await clearUpstreamLog();
+
+    const ws = new WebSocket(wsUrl, { headers: { origin: bff.origin, cookie: login.cookies, 'x-request-id': 'ws-upgrade-0001' } });
+    const upgrade = new Promise<IncomingMessage>((resolve, reject) => { ws.once('upgrade', resolve); ws.once('error', reject); });
+    const opened = new Promise((resolve) => { ws.once('open', resolve); }); // emitted right after 'upgrade'
+    const upgraded = await upgrade;
+    await opened;
+    ws.close();
+    expect(upgraded.statusCode).toBe(101);
+    expect(upgraded.headers['x-request-id']).toBe('ws-upgrade-0001');
+    expect(header((await upstreamLog()).find((e) => e.path === '/ws'), 'x-request-id')).toBe('ws-upgrade-0001');
+
+    const refusedWs = new WebSocket(wsUrl, { headers: { origin: bff.origin, 'x-request-id': 'ws-refused-0002' } });
+    const refused = await new Promise<IncomingMessage>((resolve, reject) => {
+      refusedWs.once('unexpected-response', (_req, res) => resolve(res));
+      refusedWs.once('error', reject);
+    });
+    refused.resume();
+    refusedWs.terminate();
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['x-request-id']).toBe('ws-refused-0002');
+    // The child's stdout arrives when it arrives: poll for the line.
+    const logged = () => bff.logs.some((l) => l.includes('"event":"request_rejected"') && l.includes('"requestId":"ws-refused-0002"'));
+    for (const deadline = Date.now() + 5_000; !logged() && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 25));
+    expect(logged(), bff.logs.filter((l) => l.includes('request_rejected')).slice(-3).join('\n')).toBe(true);
+
+    const after = (await scrape(metricsUrls.node)).samples;
+    expect(delta(before, after, 'nth_requests_total{component="proxy",route="/api",status="101"}')).toBe(1);
+    expect(delta(before, after, 'nth_requests_total{component="proxy",route="/api",status="401"}')).toBe(1);
   });
 });
 
