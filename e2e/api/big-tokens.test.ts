@@ -44,6 +44,12 @@ describe('with a store: big sessions keep their tokens in it', () => {
     try { await stack?.close(); } finally { await redis?.stop(); }
   });
 
+  /** Another Node instance behind `a`'s public origin: same keys and store, nothing in its memory. */
+  const startSecondInstance = async (a: RunningBff) => startBff({
+    transport: 'node', port: await freePort(), issuer: stack.local.issuer, apiRoutes: `/api=${stack.local.apiUrl}`,
+    cookieKeys: stack.cookieKeys, env: { PUBLIC_ORIGIN: a.origin, SESSION_STORE_URL: redis.url, SESSION_STORE_PREFIX: PREFIX },
+  });
+
   describe.each<Transport>(['node', 'next'])('%s transport', (transport) => {
     const bff = () => stack.bff(transport);
 
@@ -124,10 +130,7 @@ describe('with a store: big sessions keep their tokens in it', () => {
 
   it('a second instance (same origin, keys and store, nothing in its memory) serves the session from the store, and ends it when the entry is gone', async () => {
     const a = stack.bff('node');
-    const b = await startBff({
-      transport: 'node', port: await freePort(), issuer: stack.local.issuer, apiRoutes: `/api=${stack.local.apiUrl}`,
-      cookieKeys: stack.cookieKeys, env: { PUBLIC_ORIGIN: a.origin, SESSION_STORE_URL: redis.url, SESSION_STORE_PREFIX: PREFIX },
-    });
+    const b = await startSecondInstance(a);
     try {
       const login = await loginThroughBff(a, 'bob');
       expect(openSession(a, login.cookies)!.stored).toBeDefined();
@@ -151,10 +154,7 @@ describe('with a store: big sessions keep their tokens in it', () => {
   // Last in this block: it stops the store.
   it('while the store is down: an instance that never opened the session answers 500 server_error and keeps its cookies, the one that did keeps serving, logout still ends it', async () => {
     const a = stack.bff('node');
-    const b = await startBff({
-      transport: 'node', port: await freePort(), issuer: stack.local.issuer, apiRoutes: `/api=${stack.local.apiUrl}`,
-      cookieKeys: stack.cookieKeys, env: { PUBLIC_ORIGIN: a.origin, SESSION_STORE_URL: redis.url, SESSION_STORE_PREFIX: PREFIX },
-    });
+    const b = await startSecondInstance(a);
     try {
       const login = await loginThroughBff(a, 'dave');
       expect(openSession(a, login.cookies)!.stored).toBeDefined();

@@ -1,22 +1,14 @@
 // Contract §8: a multi-app configuration mistake stops the server at start on both transports,
 // naming each variable involved.
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../harness/free-port';
+import { runUntilExit } from '../harness/run-until-exit';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-
-function runUntilExit(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => { clearTimeout(timer); res({ code, output }); });
-  });
-}
+/** The variables every test shares, on `port` (OIDC_CLIENT_ID is added where a test wants it); each adds its broken APPS settings. */
+const validBase = (port: number): Record<string, string> => ({
+  PUBLIC_ORIGIN: `http://localhost:${port}`, PORT: String(port), OIDC_ISSUER: 'http://127.0.0.1:4001',
+  OIDC_CLIENT_SECRET: 's', COOKIE_KEYS: 'd'.repeat(64), API_ROUTES: '/api=http://127.0.0.1:4001',
+});
 
 describe.each([
   ['node', () => ['dist/server.mjs']],
@@ -25,8 +17,7 @@ describe.each([
   it('refuses to start, naming the unknown app id and the missing client id', async () => {
     const port = await freePort();
     const { code, output } = await runUntilExit(argsFor(port), {
-      PUBLIC_ORIGIN: `http://localhost:${port}`, PORT: String(port), OIDC_ISSUER: 'http://127.0.0.1:4001',
-      OIDC_CLIENT_SECRET: 's', COOKIE_KEYS: 'd'.repeat(64), API_ROUTES: '/api=http://127.0.0.1:4001',
+      ...validBase(port),
       APPS: 'shop,admin', APP_SHOP_BASE_PATH: '/shop', APP_ADMIN_BASE_PATH: '/shop', APP_SHOP_OIDC_CLIENT_ID: 'shop-bff',
       APP_BLOG_OIDC_CLIENT_ID: 'blog-bff',
     });
@@ -40,8 +31,7 @@ describe.each([
   it('reports nested base paths and colliding cookie prefixes together with the other problems', async () => {
     const port = await freePort();
     const { code, output } = await runUntilExit(argsFor(port), {
-      PUBLIC_ORIGIN: `http://localhost:${port}`, PORT: String(port), OIDC_ISSUER: 'http://127.0.0.1:4001', OIDC_CLIENT_ID: 'c',
-      OIDC_CLIENT_SECRET: 's', COOKIE_KEYS: 'd'.repeat(64), API_ROUTES: '/api=http://127.0.0.1:4001',
+      ...validBase(port), OIDC_CLIENT_ID: 'c',
       APPS: 'shop,eu', APP_SHOP_BASE_PATH: '/shop', APP_EU_BASE_PATH: '/shop/eu', APP_SHOP_COOKIE_PREFIX: 'th', APP_EU_COOKIE_PREFIX: 'th',
       APP_EU_PORT: '3001',
     });
@@ -54,8 +44,7 @@ describe.each([
   it('refuses two apps with the same origin and base path, naming both apps\' variables', async () => {
     const port = await freePort();
     const { code, output } = await runUntilExit(argsFor(port), {
-      PUBLIC_ORIGIN: `http://localhost:${port}`, PORT: String(port), OIDC_ISSUER: 'http://127.0.0.1:4001', OIDC_CLIENT_ID: 'c',
-      OIDC_CLIENT_SECRET: 's', COOKIE_KEYS: 'd'.repeat(64), API_ROUTES: '/api=http://127.0.0.1:4001',
+      ...validBase(port), OIDC_CLIENT_ID: 'c',
       APPS: 'shop,admin', APP_SHOP_BASE_PATH: '/shop', APP_ADMIN_BASE_PATH: '/shop',
     });
     expect(code).not.toBe(0);

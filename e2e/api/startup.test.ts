@@ -1,22 +1,8 @@
 // Contract §4: a bad configuration stops the server at start, naming every bad variable.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../harness/free-port';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-
-function runUntilExit(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('exit', (code) => { clearTimeout(timer); res({ code, output }); });
-  });
-}
+import { runUntilExit } from '../harness/run-until-exit';
 
 describe.each([
   ['node', (port: number) => ['dist/server.mjs']],
